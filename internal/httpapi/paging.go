@@ -1,0 +1,156 @@
+package httpapi
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/parley-dev/parley/internal/conv"
+)
+
+// Paging limits.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 1000
+)
+
+// pageReq is a list request's paging: PageSize, Page and the decoded PageToken.
+type pageReq struct {
+	size   int
+	page   int
+	token  string
+	after  int64
+	before int64
+}
+
+// parsePaging reads PageSize (default 50, values above 1000 clamped), Page (>= 0) and
+// PageToken ("PA<seq>" for the page after a row, "PB<seq>" for the page before one).
+// Errors: 20422 for a bad PageSize or Page, 21481 for a bad PageToken.
+func parsePaging(q url.Values) (pageReq, error) {
+	p := pageReq{size: DefaultPageSize}
+	if v := q.Get("PageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return p, conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: PageSize must be an integer from 1 to %d, not %q", MaxPageSize, v)
+		}
+		p.size = min(n, MaxPageSize)
+	}
+	if v := q.Get("Page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return p, conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: Page must be a non-negative integer, not %q", v)
+		}
+		p.page = n
+	}
+	if v := q.Get("PageToken"); v != "" {
+		after, before, ok := DecodePageToken(v)
+		if !ok {
+			return p, conv.Errorf(conv.KindInvalid, 21481, "Invalid PageToken %q: follow the next_page_url and previous_page_url the API returns", v)
+		}
+		p.token, p.after, p.before = v, after, before
+	}
+	return p, nil
+}
+
+// DecodePageToken decodes "PA<seq>" (rows after seq) or "PB<seq>" (rows before seq), seq a
+// positive decimal integer. It returns false for anything else.
+func DecodePageToken(t string) (after, before int64, ok bool) {
+	if len(t) < 3 || t[0] != 'P' || (t[1] != 'A' && t[1] != 'B') {
+		return 0, 0, false
+	}
+	digits := t[2:]
+	if digits[0] < '1' || digits[0] > '9' || len(digits) > 18 {
+		return 0, 0, false
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, 0, false
+	}
+	if t[1] == 'A' {
+		return n, 0, true
+	}
+	return 0, n, true
+}
+
+// query returns the store query: one row more than the page, to learn whether another follows.
+func (p pageReq) query() conv.PageQuery {
+	q := conv.PageQuery{Size: p.size + 1, AfterSeq: p.after, BeforeSeq: p.before}
+	if p.after == 0 && p.before == 0 {
+		q.Offset = p.page * p.size
+	}
+	return q
+}
+
+type metaJSON struct {
+	Page            int     `json:"page"`
+	PageSize        int     `json:"page_size"`
+	FirstPageURL    string  `json:"first_page_url"`
+	PreviousPageURL *string `json:"previous_page_url"`
+	URL             string  `json:"url"`
+	NextPageURL     *string `json:"next_page_url"`
+	Key             string  `json:"key"`
+}
+
+// pageOf trims the extra row off items and builds the meta block. listURL is the absolute
+// list URL without a query; filters are the non-paging query parameters, in order.
+func pageOf[T any](p pageReq, items []T, seq func(T) int64, listURL string, filters [][2]string, key string) ([]T, metaJSON) {
+	hasNext, hasPrev := false, p.page > 0 || p.after > 0
+	if p.before > 0 {
+		if len(items) > p.size {
+			items = items[1:]
+			hasPrev = true
+		} else {
+			hasPrev = false
+		}
+		hasNext = len(items) > 0
+	} else if len(items) > p.size {
+		items = items[:p.size]
+		hasNext = true
+	}
+	if len(items) == 0 && p.before == 0 {
+		hasPrev = hasPrev && p.page > 0
+	}
+	build := func(page int, token string) string {
+		var b strings.Builder
+		b.WriteString(listURL)
+		b.WriteByte('?')
+		for _, f := range filters {
+			b.WriteString(url.QueryEscape(f[0]))
+			b.WriteByte('=')
+			b.WriteString(url.QueryEscape(f[1]))
+			b.WriteByte('&')
+		}
+		b.WriteString("PageSize=")
+		b.WriteString(strconv.Itoa(p.size))
+		b.WriteString("&Page=")
+		b.WriteString(strconv.Itoa(page))
+		if token != "" {
+			b.WriteString("&PageToken=")
+			b.WriteString(url.QueryEscape(token))
+		}
+		return b.String()
+	}
+	m := metaJSON{Page: p.page, PageSize: p.size, FirstPageURL: build(0, ""), URL: build(p.page, p.token), Key: key}
+	if hasNext && len(items) > 0 {
+		u := build(p.page+1, "PA"+strconv.FormatInt(seq(items[len(items)-1]), 10))
+		m.NextPageURL = &u
+	}
+	if hasPrev {
+		var u string
+		if len(items) > 0 {
+			u = build(max(p.page-1, 0), "PB"+strconv.FormatInt(seq(items[0]), 10))
+		} else {
+			u = build(max(p.page-1, 0), "")
+		}
+		m.PreviousPageURL = &u
+	}
+	return items, m
+}
+
+// listBody is a list response: the items under key, and meta.
+func listBody[T any](key string, items []T, m metaJSON) map[string]any {
+	if items == nil {
+		items = []T{}
+	}
+	return map[string]any{key: items, "meta": m}
+}

@@ -1,0 +1,229 @@
+// Package httpapi is Parley's Twilio wire layer: the one route table of Conversations v1,
+// form decoding, the snake_case JSON shapes, paging metadata and the one writeError.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/parley-dev/parley/internal/conv"
+)
+
+// Options configure the API handler.
+type Options struct {
+	// PublicURL, when set (e.g. "https://parley.example.com"), is the scheme and host of every
+	// url the API returns. Otherwise they come from the request: its Host header, and https
+	// when the connection is TLS (or X-Forwarded-Proto says so and TrustProxy is set).
+	PublicURL string
+	// TrustProxy honours X-Forwarded-Proto and X-Forwarded-Host.
+	TrustProxy bool
+	// MaxBodyBytes limits request bodies (default 1 MiB).
+	MaxBodyBytes int64
+	// Extra, when set, serves requests outside /v1 (health, Parley's own endpoints).
+	Extra http.Handler
+}
+
+// API serves Conversations v1 over a conv.Service.
+type API struct {
+	svc  *conv.Service
+	log  *slog.Logger
+	opts Options
+	mux  *http.ServeMux
+	// allowed lists, per path pattern, the methods routed on it (for 405 answers).
+	allowed map[string][]string
+}
+
+// handlerFunc is a route handler; a returned error is written by writeError.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, rc *reqCtx) error
+
+// reqCtx carries what every handler needs: the authenticated account, the scope and the base
+// URL the response's links are built on.
+type reqCtx struct {
+	account     *conv.Account
+	scope       conv.Scope
+	serviceForm bool   // the /v1/Services/{IS}/... URL form
+	base        string // scheme://host
+}
+
+// servicePrefix is the URL prefix of resources in service serviceSid: "/v1/Services/IS…" on
+// the service form, "/v1" on the shortened form.
+func (rc *reqCtx) servicePrefix(serviceSid string) string {
+	if rc.serviceForm {
+		return rc.base + "/v1/Services/" + serviceSid
+	}
+	return rc.base + "/v1"
+}
+
+func (rc *reqCtx) conversationURL(serviceSid, sid string) string {
+	return rc.servicePrefix(serviceSid) + "/Conversations/" + sid
+}
+
+// New returns the HTTP handler of the API.
+func New(svc *conv.Service, log *slog.Logger, opts Options) *API {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	a := &API{svc: svc, log: log, opts: opts, mux: http.NewServeMux(), allowed: map[string][]string{}}
+	a.routes()
+	return a
+}
+
+// route registers one operation. Each path template is registered on both URL forms when
+// both is set: "/v1<tmpl>" and "/v1/Services/{ChatServiceSid}<tmpl>".
+func (a *API) route(method, pattern string, h handlerFunc) {
+	a.allowed[pattern] = append(a.allowed[pattern], method)
+	a.mux.HandleFunc(method+" "+pattern, func(w http.ResponseWriter, r *http.Request) {
+		a.serve(w, r, h)
+	})
+}
+
+// both registers a route on the shortened URL and on the /v1/Services/{ChatServiceSid} form.
+func (a *API) both(method, tmpl string, h handlerFunc) {
+	a.route(method, "/v1"+tmpl, h)
+	a.route(method, "/v1/Services/{ChatServiceSid}"+tmpl, h)
+}
+
+// routes is the route table of Conversations v1.
+func (a *API) routes() {
+	a.route("POST", "/v1/Services", a.createService)
+	a.route("GET", "/v1/Services", a.listServices)
+	a.route("GET", "/v1/Services/{Sid}", a.fetchService)
+	a.route("DELETE", "/v1/Services/{Sid}", a.deleteService)
+	a.route("GET", "/v1/Services/{ChatServiceSid}/Configuration", a.fetchServiceConfig)
+
+	a.both("POST", "/Conversations", a.createConversation)
+	a.both("GET", "/Conversations", a.listConversations)
+	a.both("GET", "/Conversations/{Sid}", a.fetchConversation)
+	a.both("POST", "/Conversations/{Sid}", a.updateConversation)
+	a.both("DELETE", "/Conversations/{Sid}", a.deleteConversation)
+
+	a.both("POST", "/Conversations/{ConversationSid}/Participants", a.createParticipant)
+	a.both("GET", "/Conversations/{ConversationSid}/Participants", a.listParticipants)
+	a.both("GET", "/Conversations/{ConversationSid}/Participants/{Sid}", a.fetchParticipant)
+	a.both("POST", "/Conversations/{ConversationSid}/Participants/{Sid}", a.updateParticipant)
+	a.both("DELETE", "/Conversations/{ConversationSid}/Participants/{Sid}", a.deleteParticipant)
+
+	a.both("GET", "/Roles", a.listRoles)
+	a.both("GET", "/Roles/{Sid}", a.fetchRole)
+
+	// Operations of the spec that are not implemented yet answer 501 (see
+	// docs/compatibility.md) rather than pretending to work.
+	for _, op := range unimplemented {
+		a.route(op[0], op[1], a.notImplemented)
+	}
+}
+
+// ServeHTTP authenticates /v1 requests and dispatches them; anything else goes to Extra.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			a.log.ErrorContext(r.Context(), "panic", slog.Any("panic", v), slog.String("path", r.URL.Path))
+			a.writeError(w, r, conv.Errorf(conv.KindInternal, 20500, "Internal Server Error"))
+		}
+	}()
+	if r.URL.Path != "/v1" && !strings.HasPrefix(r.URL.Path, "/v1/") {
+		if a.opts.Extra != nil {
+			a.opts.Extra.ServeHTTP(w, r)
+			return
+		}
+		a.writeError(w, r, conv.NotFound())
+		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes)
+	}
+	// Every /v1 route needs credentials, even unknown ones (as at Twilio).
+	acct, err := a.authenticate(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	r = r.WithContext(context.WithValue(r.Context(), accountKey{}, acct))
+	if p := r.URL.Path; p != path.Clean(p) || strings.HasSuffix(p, "/") {
+		a.writeError(w, r, conv.NotFound())
+		return
+	}
+	if _, pattern := a.mux.Handler(r); pattern == "" {
+		a.methodOrNotFound(w, r)
+		return
+	}
+	a.mux.ServeHTTP(w, r) // sets the path values the handlers read
+}
+
+// methodOrNotFound answers a request no route matched: 405 (20004) when the path exists with
+// other methods, else 404 (20404).
+func (a *API) methodOrNotFound(w http.ResponseWriter, r *http.Request) {
+	for _, m := range []string{"GET", "POST", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := a.mux.Handler(probe); pattern != "" {
+			methods := a.allowed[strings.TrimPrefix(pattern, m+" ")]
+			sort.Strings(methods)
+			w.Header().Set("Allow", strings.Join(methods, ", "))
+			a.writeError(w, r, conv.Errorf(conv.KindMethodNotAllowed, 20004, "Method not allowed: %s is not supported on %s", r.Method, resourcePath(r)))
+			return
+		}
+	}
+	a.writeError(w, r, conv.NotFound())
+}
+
+type accountKey struct{}
+
+func (a *API) authenticate(r *http.Request) (*conv.Account, error) {
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		return nil, &conv.Error{Kind: conv.KindUnauthorized, Code: 20003, Message: "Authentication Error - No credentials provided"}
+	}
+	return a.svc.Authenticate(r.Context(), user, pass)
+}
+
+// serve builds the request context and runs a handler.
+func (a *API) serve(w http.ResponseWriter, r *http.Request, h handlerFunc) {
+	acct, _ := r.Context().Value(accountKey{}).(*conv.Account)
+	rc := &reqCtx{account: acct, base: a.baseURL(r)}
+	rc.scope.AccountSid = acct.Sid
+	if is := r.PathValue("ChatServiceSid"); is != "" {
+		rc.scope.ServiceSid, rc.serviceForm = is, true
+	}
+	if err := h(w, r, rc); err != nil {
+		a.writeError(w, r, err)
+	}
+}
+
+// baseURL is the scheme and host the response's URLs are built on.
+func (a *API) baseURL(r *http.Request) string {
+	if a.opts.PublicURL != "" {
+		return strings.TrimRight(a.opts.PublicURL, "/")
+	}
+	scheme, host := "http", r.Host
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if a.opts.TrustProxy {
+		if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
+			scheme = p
+		}
+		if h := r.Header.Get("X-Forwarded-Host"); h != "" {
+			host = h
+		}
+	}
+	return scheme + "://" + host
+}
+
+func (a *API) notImplemented(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
+	return &conv.Error{Kind: conv.KindNotImplemented, Code: 20501,
+		Message: "Not implemented: Parley does not serve " + r.Method + " " + resourcePath(r) + " yet (see docs/compatibility.md)"}
+}
+
+// writeOpts reads the per-request write flags (X-Twilio-Webhook-Enabled).
+func writeOpts(r *http.Request) (conv.WriteOptions, error) {
+	on, err := webhookEnabled(r)
+	return conv.WriteOptions{WebhookEnabled: on}, err
+}
