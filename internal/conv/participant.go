@@ -105,29 +105,6 @@ func (s *Service) claimBinding(ctx context.Context, tx Store, p *Participant) er
 	return err
 }
 
-// isGroupConversation reports whether c already has a Group MMS chat participant (one with a
-// projected address), which lets address-only SMS participants join.
-func isGroupConversation(ctx context.Context, st Store, c *Conversation) (bool, error) {
-	// Projected-address participants are chat participants; scan the conversation's members.
-	var q PageQuery
-	q.Size = 200
-	for {
-		ps, err := st.ListParticipants(ctx, c.Sid, q)
-		if err != nil {
-			return false, err
-		}
-		for _, p := range ps {
-			if p.Binding != nil && p.Binding.ProjectedAddress != "" {
-				return true, nil
-			}
-		}
-		if len(ps) < q.Size {
-			return false, nil
-		}
-		q.AfterSeq = ps[len(ps)-1].Seq
-	}
-}
-
 // CreateParticipant adds a participant to a conversation: a chat participant (Identity), an
 // SMS/WhatsApp participant (MessagingBinding.Address + ProxyAddress), a Group MMS chat
 // participant (Identity + ProjectedAddress) or a Group MMS SMS participant (Address only, in a
@@ -222,9 +199,10 @@ func (s *Service) CreateParticipant(ctx context.Context, sc Scope, convRef strin
 		if !p.IsChat() && counts.NonChat >= MaxNonChatParticipants {
 			return invalid(50418, "Non-Chat participants limit exceeded: a conversation has at most %d non-chat participants", MaxNonChatParticipants)
 		}
+		total := counts.Chat + counts.NonChat
 		group := projected || addressOnly
-		if addressOnly || projected {
-			isGroup, err := isGroupConversation(ctx, tx, c)
+		if addressOnly || total >= MaxGroupParticipants {
+			isGroup, err := tx.HasProjectedParticipant(ctx, c.Sid)
 			if err != nil {
 				return err
 			}
@@ -233,7 +211,7 @@ func (s *Service) CreateParticipant(ctx context.Context, sc Scope, convRef strin
 			}
 			group = group || isGroup
 		}
-		if group && counts.Chat+counts.NonChat >= MaxGroupParticipants {
+		if group && total >= MaxGroupParticipants {
 			return invalid(50436, "Participant limit exceeded for group conversation: at most %d participants", MaxGroupParticipants)
 		}
 		if p.IsChat() {

@@ -157,7 +157,9 @@ func (s *Service) PutAPIKey(ctx context.Context, accountSid, keySid, secret stri
 	if _, err := s.store.GetAccount(ctx, accountSid); err != nil {
 		return mapStoreErr(err)
 	}
-	return s.store.PutAPIKey(ctx, &APIKey{Sid: keySid, AccountSid: accountSid, Secret: secret, FriendlyName: "Parley API key", DateCreated: s.clock()})
+	return s.store.WithTx(ctx, func(tx Store) error {
+		return tx.PutAPIKey(ctx, &APIKey{Sid: keySid, AccountSid: accountSid, Secret: secret, FriendlyName: "Parley API key", DateCreated: s.clock()})
+	})
 }
 
 // Authenticate checks HTTP Basic credentials: an Account SID with its auth token, or an API

@@ -93,6 +93,13 @@ func (s *Store) CountParticipants(ctx context.Context, conversationSid string) (
 	return c, s.mapErr(err)
 }
 
+// HasProjectedParticipant reports whether a participant of the conversation has a projected address.
+func (s *Store) HasProjectedParticipant(ctx context.Context, conversationSid string) (bool, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM (SELECT 1 FROM participants WHERE conversation_sid = ? AND binding_projected_address <> '' LIMIT 1) g`), conversationSid).Scan(&n)
+	return n > 0, s.mapErr(err)
+}
+
 // UpdateParticipant writes every mutable field of p.
 func (s *Store) UpdateParticipant(ctx context.Context, p *conv.Participant) error {
 	typ, addr, proxy, projected := bindingCols(p.Binding)
