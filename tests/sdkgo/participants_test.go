@@ -260,7 +260,9 @@ func TestParticipantRules(t *testing.T) {
 			_, err := env.api.CreateConversationParticipant(ch, p)
 			return err
 		}
-		cp := func() *conversations.CreateConversationParticipantParams { return &conversations.CreateConversationParticipantParams{} }
+		cp := func() *conversations.CreateConversationParticipantParams {
+			return &conversations.CreateConversationParticipantParams{}
+		}
 		restError(t, create(cp()), 400, 50204)
 		restError(t, create(cp().SetIdentity("x").SetMessagingBindingAddress("+15550001111")), 400, 50211)
 		restError(t, create(cp().SetIdentity(strings.Repeat("a", 257))), 400, 50207)
@@ -345,7 +347,9 @@ func TestParticipantUpdateRules(t *testing.T) {
 		up := func(sid string, p *conversations.UpdateConversationParticipantParams) (*conversations.ConversationsV1ConversationParticipant, error) {
 			return env.api.UpdateConversationParticipant(ch, sid, p)
 		}
-		u := func() *conversations.UpdateConversationParticipantParams { return &conversations.UpdateConversationParticipantParams{} }
+		u := func() *conversations.UpdateConversationParticipantParams {
+			return &conversations.UpdateConversationParticipantParams{}
+		}
 		got, err := up(*chat.Sid, u().SetLastReadMessageIndex(7).SetLastReadTimestamp("2020-01-02T03:04:05.678Z"))
 		if err != nil || got.LastReadMessageIndex == nil || *got.LastReadMessageIndex != 7 || str(got.LastReadTimestamp) != "2020-01-02T03:04:05Z" {
 			t.Fatalf("read horizon: %v %+v", err, got)
@@ -415,7 +419,7 @@ func TestGroupMMS(t *testing.T) {
 			t.Errorf("gmms chat binding = %v", b)
 		}
 		for i := 1; i <= 9; i++ {
-			p, err := env.api.CreateConversationParticipant(ch, (&conversations.CreateConversationParticipantParams{}).SetMessagingBindingAddress("+1555000000" + string(rune('0'+i))))
+			p, err := env.api.CreateConversationParticipant(ch, (&conversations.CreateConversationParticipantParams{}).SetMessagingBindingAddress("+1555000000"+string(rune('0'+i))))
 			if err != nil {
 				t.Fatalf("member %d: %v", i, err)
 			}
