@@ -182,7 +182,7 @@ func ParseReadTimestamp(s string) (*string, error) {
 }
 
 // ParseDuration parses the ISO-8601 durations Twilio's timers take (PnDTnHnMnS, PnW). It
-// returns false when s is not one.
+// returns false when s is not one or is longer than 100 years.
 func ParseDuration(s string) (time.Duration, bool) {
 	if len(s) < 3 || s[0] != 'P' {
 		return 0, false
@@ -221,6 +221,10 @@ func ParseDuration(s string) (time.Duration, bool) {
 		case inTime && c == 'S':
 			unit = time.Second
 		default:
+			return 0, false
+		}
+		const maxDuration = 100 * 365 * 24 * time.Hour // far beyond any useful timer; no overflow
+		if time.Duration(n) > maxDuration/unit || d+time.Duration(n)*unit > maxDuration {
 			return 0, false
 		}
 		d += time.Duration(n) * unit
