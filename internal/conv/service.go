@@ -109,7 +109,7 @@ func (s *Service) EnsureAccount(ctx context.Context, sid, token string) (*Accoun
 		return nil, invalid(20422, "Auth token for %s is empty", sid)
 	}
 	var out *Account
-	err := s.store.WithTx(ctx, func(tx Store) error {
+	ensure := func(tx Store) error {
 		a, err := tx.GetAccount(ctx, sid)
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -131,7 +131,15 @@ func (s *Service) EnsureAccount(ctx context.Context, sid, token string) (*Accoun
 		}
 		out = a
 		return nil
-	})
+	}
+	// Replicas starting together race to create the account: the losers' insert conflicts
+	// once the winner commits, and running again finds the winner's account.
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = s.store.WithTx(ctx, ensure); !errors.Is(err, ErrConflict) {
+			break
+		}
+	}
 	return out, err
 }
 

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"github.com/parley-dev/parley/internal/conv"
 )
@@ -115,11 +116,24 @@ func (s *Store) DeleteParticipant(ctx context.Context, conversationSid, sid stri
 	return s.execOne(ctx, `DELETE FROM participants WHERE sid = ? AND conversation_sid = ?`, sid, conversationSid)
 }
 
-// ClaimBinding records an (address, proxy) claim; conv.ErrConflict when it is taken.
+// ClaimBinding records an (address, proxy) claim; conv.ErrConflict when it is taken. A taken
+// pair is skipped (ON CONFLICT DO NOTHING) rather than raised, so that the transaction stays
+// usable on engines that abort a transaction on a constraint violation (PostgreSQL).
 func (s *Store) ClaimBinding(ctx context.Context, c *conv.BindingClaim) error {
-	_, err := s.exec(ctx, `INSERT INTO binding_claims (account_sid, address, proxy_address, conversation_sid, participant_sid) VALUES (?, ?, ?, ?, ?)`,
+	res, err := s.exec(ctx, `INSERT INTO binding_claims (account_sid, address, proxy_address, conversation_sid, participant_sid) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (account_sid, address, proxy_address) DO NOTHING`,
 		c.AccountSid, c.Address, c.ProxyAddress, c.ConversationSid, c.ParticipantSid)
-	return err
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.mapErr(err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: %s/%s is already claimed", conv.ErrConflict, c.Address, c.ProxyAddress)
+	}
+	return nil
 }
 
 // GetBindingClaim returns the claim on (address, proxy) or conv.ErrNotFound.
