@@ -32,7 +32,9 @@ type ParticipantUpdate struct {
 
 func given(p *string) bool { return p != nil && *p != "" }
 
-// resolveConversation returns the scope's service and the conversation ref names.
+// resolveConversation returns the scope's service and the conversation ref names. It reads
+// through st; the service is resolved first, outside any transaction, because resolving the
+// default service may create it in a transaction of its own.
 func (s *Service) resolveConversation(ctx context.Context, st Store, sc Scope, ref string) (*ChatService, *Conversation, error) {
 	svc, err := s.ResolveService(ctx, sc)
 	if err != nil {
@@ -43,6 +45,25 @@ func (s *Service) resolveConversation(ctx context.Context, st Store, sc Scope, r
 		return nil, nil, err
 	}
 	return svc, c, nil
+}
+
+// inConversation resolves the scope's service, then runs fn in a write transaction with the
+// conversation ref names, read and locked inside it. Errors: 20404, and fn's.
+func (s *Service) inConversation(ctx context.Context, sc Scope, ref string, fn func(tx Store, svc *ChatService, c *Conversation) error) error {
+	svc, err := s.ResolveService(ctx, sc)
+	if err != nil {
+		return err
+	}
+	return s.store.WithTx(ctx, func(tx Store) error {
+		c, err := s.getConversation(ctx, tx, svc, ref)
+		if err != nil {
+			return err
+		}
+		if err := tx.LockConversation(ctx, c.Sid); err != nil {
+			return err
+		}
+		return fn(tx, svc, c)
+	})
 }
 
 // conversationRole checks that sid names a conversation-scoped role of the service.
@@ -160,15 +181,8 @@ func (s *Service) CreateParticipant(ctx context.Context, sc Scope, convRef strin
 	}
 
 	var conv *Conversation
-	err := s.store.WithTx(ctx, func(tx Store) error {
-		svc, c, err := s.resolveConversation(ctx, tx, sc, convRef)
-		if err != nil {
-			return err
-		}
+	err := s.inConversation(ctx, sc, convRef, func(tx Store, svc *ChatService, c *Conversation) error {
 		conv = c
-		if err := tx.LockConversation(ctx, c.Sid); err != nil {
-			return err
-		}
 		if c.State == StateClosed {
 			return invalid(50377, "Can't update conversation as it's in final closed state: participants cannot be added to a closed conversation")
 		}
@@ -272,15 +286,8 @@ func (s *Service) ListParticipants(ctx context.Context, sc Scope, convRef string
 func (s *Service) UpdateParticipant(ctx context.Context, sc Scope, convRef, ref string, in ParticipantUpdate, o WriteOptions) (*Participant, error) {
 	var conv *Conversation
 	var out *Participant
-	err := s.store.WithTx(ctx, func(tx Store) error {
-		svc, c, err := s.resolveConversation(ctx, tx, sc, convRef)
-		if err != nil {
-			return err
-		}
+	err := s.inConversation(ctx, sc, convRef, func(tx Store, svc *ChatService, c *Conversation) error {
 		conv = c
-		if err := tx.LockConversation(ctx, c.Sid); err != nil {
-			return err
-		}
 		p, err := getParticipant(ctx, tx, c, ref)
 		if err != nil {
 			return err
@@ -392,15 +399,8 @@ func (s *Service) UpdateParticipant(ctx context.Context, sc Scope, convRef, ref 
 func (s *Service) DeleteParticipant(ctx context.Context, sc Scope, convRef, ref string, o WriteOptions) error {
 	var conv *Conversation
 	var gone *Participant
-	err := s.store.WithTx(ctx, func(tx Store) error {
-		_, c, err := s.resolveConversation(ctx, tx, sc, convRef)
-		if err != nil {
-			return err
-		}
+	err := s.inConversation(ctx, sc, convRef, func(tx Store, _ *ChatService, c *Conversation) error {
 		conv = c
-		if err := tx.LockConversation(ctx, c.Sid); err != nil {
-			return err
-		}
 		p, err := getParticipant(ctx, tx, c, ref)
 		if err != nil {
 			return err
