@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
+	"github.com/parley-dev/parley/internal/delivery"
 	"github.com/parley-dev/parley/internal/httpapi"
 	"github.com/parley-dev/parley/internal/store"
 )
@@ -72,6 +73,17 @@ type Config struct {
 	LogLevel      string
 	PrintCreds    bool
 	ShutdownGrace time.Duration
+	// Slow-client limits of the HTTP server (see net/http.Server).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	// PprofAddr, when set, serves net/http/pprof on this separate address.
+	PprofAddr string
+	// CarrierURL, when set, receives SMS/WhatsApp deliveries (else the outbox records them).
+	CarrierURL string
+	// Webhooks configures webhook delivery (webhooks.go).
+	Webhooks WebhookConfig
 }
 
 type listFlag struct{ vals *[]string }
@@ -114,11 +126,20 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.StringVar(&c.SQLiteSync, "sqlite-synchronous", envOr(getenv, "PARLEY_SQLITE_SYNCHRONOUS", "NORMAL"), "SQLite synchronous pragma: NORMAL survives a process crash, FULL also power loss")
 	fs.StringVar(&c.LogLevel, "log-level", envOr(getenv, "PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (env PARLEY_LOG_LEVEL)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 10*time.Second, "how long in-flight requests may finish on SIGINT/SIGTERM")
+	if err := timeoutFlags(fs, getenv, c); err != nil {
+		return nil, err
+	}
+	fs.StringVar(&c.PprofAddr, "pprof-addr", getenv("PARLEY_PPROF_ADDR"), "serve net/http/pprof on this address, e.g. 127.0.0.1:6060 (env PARLEY_PPROF_ADDR; off by default)")
+	deliveryFlags(fs, getenv, c) // delivery.go
+	webhookFlags(fs, getenv, c)  // webhooks.go
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if err := checkTimeouts(c); err != nil {
+		return nil, err
 	}
 	if len(c.Accounts) == 0 {
 		c.Accounts = splitList(getenv("PARLEY_ACCOUNTS"))
@@ -154,7 +175,9 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 		return err
 	}
 	defer st.Close()
-	svc := conv.NewService(st, conv.Options{})
+	hub := delivery.NewHub() // wakes the dispatcher and live streams on new messages
+	webhooks, preHooks := newWebhooks(st, cfg, log)
+	svc := conv.NewService(st, conv.Options{Events: conv.MultiSink{hub, webhooks}, PreHook: preHooks})
 
 	var accounts []*conv.Account
 	for _, a := range cfg.Accounts {
@@ -197,6 +220,13 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"ok"}`)
 	})
+	stopDelivery, err := startDelivery(ctx, svc, hub, cfg, log, extra) // delivery.go
+	if err != nil {
+		return err
+	}
+	defer stopDelivery()
+	stopWebhooks := runWebhooks(ctx, webhooks)
+	defer stopWebhooks()
 	api := httpapi.New(svc, log, httpapi.Options{PublicURL: cfg.PublicURL, TrustProxy: cfg.TrustProxy,
 		MaxBodyBytes: cfg.MaxBodyBytes, Extra: extra})
 
@@ -204,15 +234,23 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 	if err != nil {
 		return fmt.Errorf("serve: listen: %w", err)
 	}
+	if cfg.PprofAddr != "" {
+		stopPprof, err := startPprof(cfg.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 	srv := &http.Server{
 		Handler:           api,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(hub.Close) // ends the live streams, which would hold Shutdown
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "Parley %s listening on %s (store: %s)\n", version, base, st.Describe())
 	for _, a := range accounts {
@@ -222,6 +260,8 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	stopTimers := runTimers(ctx, svc, log, TimerInterval, time.Now)
+	defer stopTimers()
 	select {
 	case err := <-errc:
 		return err

@@ -124,6 +124,30 @@ func (s *Service) CreateConversation(ctx context.Context, sc Scope, p Conversati
 	if err != nil {
 		return nil, err
 	}
+	c, err := s.newConversation(ctx, svc, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.preConversationAdd(ctx, c, o); err != nil {
+		return nil, err
+	}
+	err = s.store.WithTx(ctx, func(tx Store) error {
+		if err := insertConversationTx(ctx, tx, c); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, s.event("onConversationAdded", c, nil, o))
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.publish(ctx, "onConversationAdded", c, nil, o)
+	return c, nil
+}
+
+// newConversation validates a create request and returns the conversation to insert in svc,
+// with the account's default messaging service and timers where the request sets none.
+// Errors: as CreateConversation, except 20404 and 50353.
+func (s *Service) newConversation(ctx context.Context, svc *ChatService, p ConversationParams) (*Conversation, error) {
 	now := s.clock()
 	c := &Conversation{Sid: s.sids.New(PrefixConversation), AccountSid: svc.AccountSid, ServiceSid: svc.Sid,
 		Attributes: "{}", State: StateActive, DateCreated: now, DateUpdated: now}
@@ -133,20 +157,21 @@ func (s *Service) CreateConversation(ctx context.Context, sc Scope, p Conversati
 	if err := s.applyConversationParams(c, p, true); err != nil {
 		return nil, err
 	}
-	err = s.store.WithTx(ctx, func(tx Store) error {
-		if err := tx.CreateConversation(ctx, c); err != nil {
-			if errors.Is(err, ErrConflict) {
-				return Errorf(KindConflict, 50353, "Conversation with provided unique name already exists")
-			}
-			return err
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.applyAccountDefaults(ctx, c, p); err != nil {
 		return nil, err
 	}
-	s.publish(ctx, "onConversationAdded", c, nil, o)
 	return c, nil
+}
+
+// insertConversationTx inserts c in tx. Errors: 50353 (409, unique name taken).
+func insertConversationTx(ctx context.Context, tx Store, c *Conversation) error {
+	if err := tx.CreateConversation(ctx, c); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return Errorf(KindConflict, 50353, "Conversation with provided unique name already exists")
+		}
+		return err
+	}
+	return nil
 }
 
 // applyDates sets created/updated from DateCreated/DateUpdated form values.
@@ -169,7 +194,8 @@ func applyDates(created, updated *time.Time, dc, du *string) error {
 	return nil
 }
 
-// getConversation finds a conversation of svc by CH sid or unique name. Errors: 20404.
+// getConversation finds a conversation of svc by CH sid or unique name, with its due timers
+// applied (see settleRead). Errors: 20404.
 func (s *Service) getConversation(ctx context.Context, st Store, svc *ChatService, ref string) (*Conversation, error) {
 	var c *Conversation
 	var err error
@@ -178,7 +204,10 @@ func (s *Service) getConversation(ctx context.Context, st Store, svc *ChatServic
 	} else {
 		c, err = st.GetConversationByUniqueName(ctx, svc.Sid, ref)
 	}
-	return c, mapStoreErr(err)
+	if err != nil {
+		return nil, mapStoreErr(err)
+	}
+	return s.settleRead(ctx, st, c)
 }
 
 // FetchConversation returns a conversation by CH sid or unique name. Errors: 20404.
@@ -205,6 +234,9 @@ func (s *Service) ListConversations(ctx context.Context, sc Scope, f Conversatio
 	if f.StartDate != nil && f.EndDate != nil && f.EndDate.Before(*f.StartDate) {
 		return nil, invalid(50396, "EndDate parameter should be greater than StartDate parameter")
 	}
+	if _, err := s.applyTimers(ctx, svc.Sid, s.clock()); err != nil {
+		return nil, err
+	}
 	return s.store.ListConversations(ctx, svc.Sid, f, q)
 }
 
@@ -213,6 +245,9 @@ func (s *Service) ListConversations(ctx context.Context, sc Scope, f Conversatio
 func (s *Service) UpdateConversation(ctx context.Context, sc Scope, ref string, p ConversationParams, o WriteOptions) (*Conversation, error) {
 	svc, err := s.ResolveService(ctx, sc)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.preConversationUpdate(ctx, svc, ref, &p, o); err != nil {
 		return nil, err
 	}
 	var out *Conversation
@@ -228,6 +263,7 @@ func (s *Service) UpdateConversation(ctx context.Context, sc Scope, ref string, 
 			return invalid(50377, "Can't update conversation as it's in final closed state")
 		}
 		wasClosed := c.State == StateClosed
+		from := c.State
 		c.DateUpdated = s.clock()
 		if err := applyDates(&c.DateCreated, &c.DateUpdated, p.DateCreated, p.DateUpdated); err != nil {
 			return err
@@ -247,7 +283,7 @@ func (s *Service) UpdateConversation(ctx context.Context, sc Scope, ref string, 
 			}
 		}
 		out = c
-		return nil
+		return s.emitConversationUpdated(ctx, tx, c, from, o)
 	})
 	if err != nil {
 		return nil, err
@@ -262,6 +298,9 @@ func (s *Service) DeleteConversation(ctx context.Context, sc Scope, ref string, 
 	if err != nil {
 		return err
 	}
+	if err := s.preConversationRemove(ctx, svc, ref, o); err != nil {
+		return err
+	}
 	var gone *Conversation
 	err = s.store.WithTx(ctx, func(tx Store) error {
 		c, err := s.getConversation(ctx, tx, svc, ref)
@@ -269,6 +308,11 @@ func (s *Service) DeleteConversation(ctx context.Context, sc Scope, ref string, 
 			return err
 		}
 		gone = c
+		// The deliveries are resolved before the delete, which removes the conversation's
+		// own webhooks.
+		if err := s.emit(ctx, tx, s.event("onConversationRemoved", c, nil, o)); err != nil {
+			return err
+		}
 		return mapStoreErr(tx.DeleteConversation(ctx, svc.Sid, c.Sid))
 	})
 	if err != nil {
@@ -278,10 +322,8 @@ func (s *Service) DeleteConversation(ctx context.Context, sc Scope, ref string, 
 	return nil
 }
 
+// publish notifies the event sink, after commit, of a change whose webhook deliveries emit
+// wrote in its transaction (the webhook dispatcher wakes up on it).
 func (s *Service) publish(ctx context.Context, typ string, c *Conversation, p *Participant, o WriteOptions) {
-	e := Event{Type: typ, Source: "API", WebhookEnabled: o.WebhookEnabled, Conversation: c, Participant: p, Time: s.clock()}
-	if c != nil {
-		e.AccountSid, e.ServiceSid, e.ConversationSid = c.AccountSid, c.ServiceSid, c.Sid
-	}
-	s.events.Publish(ctx, e)
+	s.events.Publish(ctx, s.event(typ, c, p, o))
 }

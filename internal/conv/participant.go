@@ -81,6 +81,12 @@ func (s *Service) conversationRole(ctx context.Context, st Store, serviceSid, si
 	if r.Type != RoleTypeConversation {
 		return invalid(50109, "Conversation role not found: %s is a %s role", sid, r.Type)
 	}
+	// Hold the role until the transaction ends, so that it cannot be deleted meanwhile.
+	if err := st.ShareLockRole(ctx, sid); errors.Is(err, ErrNotFound) {
+		return invalid(50109, "Conversation role not found: %s", sid)
+	} else if err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -110,6 +116,16 @@ func (s *Service) claimBinding(ctx context.Context, tx Store, p *Participant) er
 		return Errorf(KindConflict, 50416, "A binding for this participant and proxy address already exists in Conversation %s", cl.ConversationSid)
 	}
 	cl, err := tx.GetBindingClaim(ctx, p.AccountSid, b.Address, b.ProxyAddress)
+	if err == nil && cl.ConversationSid != p.ConversationSid {
+		// The holder may be a conversation whose closed timer is due: closing it frees the pair.
+		freed, ferr := s.freeDueHolderTx(ctx, tx, cl.ConversationSid)
+		if ferr != nil {
+			return ferr
+		}
+		if freed {
+			cl, err = nil, ErrNotFound
+		}
+	}
 	if err == nil {
 		return conflict(cl)
 	} else if !errors.Is(err, ErrNotFound) {
@@ -135,6 +151,32 @@ func (s *Service) claimBinding(ctx context.Context, tx Store, p *Participant) er
 // 50207/50206 (identity), 50304/50303 (attributes), 50109 (role), 50308/50309 (dates),
 // 50377 (closed), 50417/50418/50436 (limits), 50433/50437/50416 (409, already present).
 func (s *Service) CreateParticipant(ctx context.Context, sc Scope, convRef string, in ParticipantCreate, o WriteOptions) (*Participant, error) {
+	p, err := s.newParticipant(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.preParticipantAdd(ctx, sc, convRef, p, in.RoleSid, o); err != nil {
+		return nil, err
+	}
+	var conv *Conversation
+	err = s.inConversation(ctx, sc, convRef, func(tx Store, svc *ChatService, c *Conversation) error {
+		conv = c
+		if err := s.addParticipantTx(ctx, tx, svc, c, p, in.RoleSid, false); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, s.event("onParticipantAdded", c, p, o))
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.publish(ctx, "onParticipantAdded", conv, p, o)
+	return p, nil
+}
+
+// newParticipant checks the fields of a participant create that need no stored state and
+// returns the participant to add (its conversation, role and limits are checked by
+// addParticipantTx). Errors: as CreateParticipant, except those needing the conversation.
+func (s *Service) newParticipant(in ParticipantCreate) (*Participant, error) {
 	identity, addr, proxy, projected := given(in.Identity), given(in.Address), given(in.ProxyAddress), given(in.ProjectedAddress)
 	switch {
 	case identity && (addr || proxy):
@@ -179,89 +221,109 @@ func (s *Service) CreateParticipant(ctx context.Context, sc Scope, convRef strin
 	if err := applyDates(&p.DateCreated, &p.DateUpdated, in.DateCreated, in.DateUpdated); err != nil {
 		return nil, err
 	}
-
-	var conv *Conversation
-	err := s.inConversation(ctx, sc, convRef, func(tx Store, svc *ChatService, c *Conversation) error {
-		conv = c
-		if c.State == StateClosed {
-			return invalid(50377, "Can't update conversation as it's in final closed state: participants cannot be added to a closed conversation")
-		}
-		p.AccountSid, p.ServiceSid, p.ConversationSid = c.AccountSid, c.ServiceSid, c.Sid
-		addressOnly := p.Binding != nil && p.Binding.Address != "" && p.Binding.ProxyAddress == ""
-		switch {
-		case given(in.RoleSid):
-			if err := s.conversationRole(ctx, tx, svc.Sid, *in.RoleSid); err != nil {
-				return err
-			}
-			p.RoleSid = *in.RoleSid
-		case !addressOnly:
-			cfg, err := tx.GetServiceConfig(ctx, svc.Sid)
-			if err != nil && !errors.Is(err, ErrNotFound) {
-				return err
-			}
-			if cfg != nil {
-				p.RoleSid = cfg.DefaultConversationRoleSid
-			}
-		}
-		counts, err := tx.CountParticipants(ctx, c.Sid)
-		if err != nil {
-			return err
-		}
-		if counts.Chat+counts.NonChat >= MaxParticipantsPerConversation {
-			return invalid(50417, "Participants limit exceeded: a conversation has at most %d participants", MaxParticipantsPerConversation)
-		}
-		if !p.IsChat() && counts.NonChat >= MaxNonChatParticipants {
-			return invalid(50418, "Non-Chat participants limit exceeded: a conversation has at most %d non-chat participants", MaxNonChatParticipants)
-		}
-		total := counts.Chat + counts.NonChat
-		group := projected || addressOnly
-		if addressOnly || total >= MaxGroupParticipants {
-			isGroup, err := tx.HasProjectedParticipant(ctx, c.Sid)
-			if err != nil {
-				return err
-			}
-			if addressOnly && !isGroup {
-				return invalid(50412, "Participant proxy address is empty: MessagingBinding.ProxyAddress is required unless the conversation is a Group MMS conversation (has a participant with MessagingBinding.ProjectedAddress)")
-			}
-			group = group || isGroup
-		}
-		if group && total >= MaxGroupParticipants {
-			return invalid(50436, "Participant limit exceeded for group conversation: at most %d participants", MaxGroupParticipants)
-		}
-		if p.IsChat() {
-			if _, err := tx.GetParticipantByIdentity(ctx, c.Sid, *p.Identity); err == nil {
-				return Errorf(KindConflict, 50433, "Participant already exists: identity %q is already in this conversation", *p.Identity)
-			} else if !errors.Is(err, ErrNotFound) {
-				return err
-			}
-		} else {
-			if _, err := tx.FindParticipantByAddress(ctx, c.Sid, p.Binding.Address, p.Binding.ProxyAddress); err == nil {
-				code := 50433
-				if addressOnly {
-					code = 50437
-				}
-				return Errorf(KindConflict, code, "Participant already exists: address %s is already in this conversation", p.Binding.Address)
-			} else if !errors.Is(err, ErrNotFound) {
-				return err
-			}
-		}
-		if err := tx.CreateParticipant(ctx, p); err != nil {
-			if errors.Is(err, ErrConflict) {
-				return Errorf(KindConflict, 50433, "Participant already exists in this conversation")
-			}
-			return err
-		}
-		return s.claimBinding(ctx, tx, p)
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.publish(ctx, "onParticipantAdded", conv, p, o)
 	return p, nil
+}
+
+// addParticipantTx adds p (from newParticipant) to conversation c of svc inside the write
+// transaction tx, in which c is locked: it refuses a closed conversation, assigns the role
+// (roleSid, or the service's default conversation role), enforces the participant limits and
+// the Group MMS rules, refuses duplicates, creates the User of a chat participant's identity
+// when the service has none (ensureUserTx) and claims p's (address, proxy address) pair.
+// groupMMS says the conversation is to be treated as a Group MMS conversation even before a
+// projected-address participant is stored (ConversationWithParticipants adds them in one go).
+// Errors: 50377, 50109, 50412, 50417/50418/50436, 50433/50437/50416 (409).
+func (s *Service) addParticipantTx(ctx context.Context, tx Store, svc *ChatService, c *Conversation, p *Participant, roleSid *string, groupMMS bool) error {
+	if c.State == StateClosed {
+		return invalid(50377, "Can't update conversation as it's in final closed state: participants cannot be added to a closed conversation")
+	}
+	p.AccountSid, p.ServiceSid, p.ConversationSid = c.AccountSid, c.ServiceSid, c.Sid
+	projected := p.Binding != nil && p.Binding.ProjectedAddress != ""
+	addressOnly := p.Binding != nil && p.Binding.Address != "" && p.Binding.ProxyAddress == ""
+	p.RoleSid = ""
+	switch {
+	case given(roleSid):
+		if err := s.conversationRole(ctx, tx, svc.Sid, *roleSid); err != nil {
+			return err
+		}
+		p.RoleSid = *roleSid
+	case !addressOnly:
+		cfg, err := tx.GetServiceConfig(ctx, svc.Sid)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if cfg != nil && cfg.DefaultConversationRoleSid != "" {
+			// Hold the default role too, so that it cannot be deleted meanwhile.
+			switch err := tx.ShareLockRole(ctx, cfg.DefaultConversationRoleSid); {
+			case err == nil:
+				p.RoleSid = cfg.DefaultConversationRoleSid
+			case !errors.Is(err, ErrNotFound):
+				return err
+			}
+		}
+	}
+	counts, err := tx.CountParticipants(ctx, c.Sid)
+	if err != nil {
+		return err
+	}
+	if counts.Chat+counts.NonChat >= MaxParticipantsPerConversation {
+		return invalid(50417, "Participants limit exceeded: a conversation has at most %d participants", MaxParticipantsPerConversation)
+	}
+	if !p.IsChat() && counts.NonChat >= MaxNonChatParticipants {
+		return invalid(50418, "Non-Chat participants limit exceeded: a conversation has at most %d non-chat participants", MaxNonChatParticipants)
+	}
+	total := counts.Chat + counts.NonChat
+	group := projected || addressOnly || groupMMS
+	if (addressOnly && !groupMMS) || total >= MaxGroupParticipants {
+		isGroup := groupMMS
+		if !isGroup {
+			if isGroup, err = tx.HasProjectedParticipant(ctx, c.Sid); err != nil {
+				return err
+			}
+		}
+		if addressOnly && !isGroup {
+			return invalid(50412, "Participant proxy address is empty: MessagingBinding.ProxyAddress is required unless the conversation is a Group MMS conversation (has a participant with MessagingBinding.ProjectedAddress)")
+		}
+		group = group || isGroup
+	}
+	if group && total >= MaxGroupParticipants {
+		return invalid(50436, "Participant limit exceeded for group conversation: at most %d participants", MaxGroupParticipants)
+	}
+	if p.IsChat() {
+		if _, err := tx.GetParticipantByIdentity(ctx, c.Sid, *p.Identity); err == nil {
+			return Errorf(KindConflict, 50433, "Participant already exists: identity %q is already in this conversation", *p.Identity)
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	} else {
+		if _, err := tx.FindParticipantByAddress(ctx, c.Sid, p.Binding.Address, p.Binding.ProxyAddress); err == nil {
+			code := 50433
+			if addressOnly {
+				code = 50437
+			}
+			return Errorf(KindConflict, code, "Participant already exists: address %s is already in this conversation", p.Binding.Address)
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	if err := tx.CreateParticipant(ctx, p); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return Errorf(KindConflict, 50433, "Participant already exists in this conversation")
+		}
+		return err
+	}
+	if p.IsChat() { // every chat participant is backed by a User of the service (user.go)
+		if err := s.ensureUserTx(ctx, tx, svc, *p.Identity); err != nil {
+			return err
+		}
+	}
+	return s.claimBinding(ctx, tx, p)
 }
 
 // FetchParticipant returns a participant by MB sid or identity. Errors: 20404.
 func (s *Service) FetchParticipant(ctx context.Context, sc Scope, convRef, ref string) (*Participant, error) {
+	if p, ok, err := s.fetchParticipantBySid(ctx, sc, convRef, ref); ok {
+		return p, err
+	}
 	_, c, err := s.resolveConversation(ctx, s.store, sc, convRef)
 	if err != nil {
 		return nil, err
@@ -272,6 +334,9 @@ func (s *Service) FetchParticipant(ctx context.Context, sc Scope, convRef, ref s
 // ListParticipants returns one page of a conversation's participants in the order they
 // joined. Errors: 20404 (conversation).
 func (s *Service) ListParticipants(ctx context.Context, sc Scope, convRef string, q PageQuery) ([]*Participant, error) {
+	if ps, ok, err := s.listParticipantsBySid(ctx, sc, convRef, q); ok {
+		return ps, err
+	}
 	_, c, err := s.resolveConversation(ctx, s.store, sc, convRef)
 	if err != nil {
 		return nil, err
@@ -284,6 +349,9 @@ func (s *Service) ListParticipants(ctx context.Context, sc Scope, convRef string
 // 50440/50441 (proxy address remove/add), 50442/50443 (projected address remove/add),
 // 50444 (identity), 50407/50408/50409/50414 (addresses), 50416/50433 (409, pair in use).
 func (s *Service) UpdateParticipant(ctx context.Context, sc Scope, convRef, ref string, in ParticipantUpdate, o WriteOptions) (*Participant, error) {
+	if err := s.preParticipantUpdate(ctx, sc, convRef, ref, in, o); err != nil {
+		return nil, err
+	}
 	var conv *Conversation
 	var out *Participant
 	err := s.inConversation(ctx, sc, convRef, func(tx Store, svc *ChatService, c *Conversation) error {
@@ -358,7 +426,10 @@ func (s *Service) UpdateParticipant(ctx context.Context, sc Scope, convRef, ref 
 			if err != nil {
 				return err
 			}
-			p.LastReadMessageIndex = n
+			// An index beyond the last message is lowered to it (see readHorizon).
+			if p.LastReadMessageIndex, err = readHorizon(ctx, tx, c, n); err != nil {
+				return err
+			}
 		}
 		if in.LastReadTimestamp != nil {
 			t, err := ParseReadTimestamp(*in.LastReadTimestamp)
@@ -385,7 +456,7 @@ func (s *Service) UpdateParticipant(ctx context.Context, sc Scope, convRef, ref 
 			return err
 		}
 		out = p
-		return nil
+		return s.emit(ctx, tx, s.event("onParticipantUpdated", c, p, o))
 	})
 	if err != nil {
 		return nil, err
@@ -397,6 +468,9 @@ func (s *Service) UpdateParticipant(ctx context.Context, sc Scope, convRef, ref 
 // DeleteParticipant removes a participant (by MB sid or identity) from its conversation; the
 // messages it wrote stay. Its (address, proxy address) pair becomes free. Errors: 20404.
 func (s *Service) DeleteParticipant(ctx context.Context, sc Scope, convRef, ref string, o WriteOptions) error {
+	if err := s.preParticipantRemove(ctx, sc, convRef, ref, o); err != nil {
+		return err
+	}
 	var conv *Conversation
 	var gone *Participant
 	err := s.inConversation(ctx, sc, convRef, func(tx Store, _ *ChatService, c *Conversation) error {
@@ -406,7 +480,10 @@ func (s *Service) DeleteParticipant(ctx context.Context, sc Scope, convRef, ref 
 			return err
 		}
 		gone = p
-		return mapStoreErr(tx.DeleteParticipant(ctx, c.Sid, p.Sid))
+		if err := tx.DeleteParticipant(ctx, c.Sid, p.Sid); err != nil {
+			return mapStoreErr(err)
+		}
+		return s.emit(ctx, tx, s.event("onParticipantRemoved", c, p, o))
 	})
 	if err != nil {
 		return err

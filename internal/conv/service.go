@@ -26,7 +26,15 @@ type Event struct {
 	WebhookEnabled bool
 	Conversation   *Conversation
 	Participant    *Participant
-	Time           time.Time
+	// Message is the message of onMessageAdded, onMessageUpdated and onMessageRemoved.
+	Message *Message
+	// User is the user of onUserAdded and onUserUpdated.
+	User *User
+	Time time.Time
+	// ClientIdentity is the identity of the SDK user who acted (Source SDK only).
+	ClientIdentity string
+	// StateFrom is the previous state of onConversationStateUpdated ("" when unknown).
+	StateFrom string
 }
 
 // NopEvents discards events.
@@ -40,19 +48,26 @@ type Options struct {
 	Clock  func() time.Time
 	SIDs   SIDGen
 	Events EventSink
+	// PreHook calls pre-event webhooks for SDK actions (nil: none are called).
+	PreHook PreHook
+	// LookupCacheTTL is how long verified credentials and resolved services are reused
+	// without reading the store (0: DefaultLookupCacheTTL; negative: never).
+	LookupCacheTTL time.Duration
 }
 
 // Service enforces every business rule of Parley over a Store.
 type Service struct {
-	store  Store
-	now    func() time.Time
-	sids   SIDGen
-	events EventSink
+	store   Store
+	now     func() time.Time
+	sids    SIDGen
+	events  EventSink
+	preHook PreHook
+	cache   *lookupCache
 }
 
 // NewService returns a Service over store.
 func NewService(store Store, opts Options) *Service {
-	s := &Service{store: store, now: opts.Clock, sids: opts.SIDs, events: opts.Events}
+	s := &Service{store: store, now: opts.Clock, sids: opts.SIDs, events: opts.Events, preHook: opts.PreHook}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -62,6 +77,12 @@ func NewService(store Store, opts Options) *Service {
 	if s.events == nil {
 		s.events = NopEvents{}
 	}
+	ttl := opts.LookupCacheTTL
+	if ttl == 0 {
+		ttl = DefaultLookupCacheTTL
+	}
+	s.cache = newLookupCache(ttl, s.now)
+	s.store = &cacheStore{Store: store, c: s.cache}
 	return s
 }
 
@@ -76,6 +97,11 @@ type Scope struct {
 type WriteOptions struct {
 	// WebhookEnabled is the X-Twilio-Webhook-Enabled: true header.
 	WebhookEnabled bool
+	// Source is who acts: SourceAPI (REST, the default when "") or SourceSDK (a client SDK
+	// user, ClientIdentity). SDK actions consult pre-event webhooks and always fire
+	// post-event webhooks; REST actions fire post-event webhooks only with WebhookEnabled.
+	Source         string
+	ClientIdentity string
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
@@ -172,7 +198,13 @@ func (s *Service) PutAPIKey(ctx context.Context, accountSid, keySid, secret stri
 
 // Authenticate checks HTTP Basic credentials: an Account SID with its auth token, or an API
 // key SID with its secret. It returns the account, or a 401 error (20003) on any mismatch.
+// Verified credentials are reused for up to Options.LookupCacheTTL (the token is still
+// compared on every request).
 func (s *Service) Authenticate(ctx context.Context, user, pass string) (*Account, error) {
+	if a, ok := s.cache.verify(user, pass); ok {
+		return a, nil
+	}
+	gen := s.cache.generation()
 	fail := &Error{Kind: KindUnauthorized, Code: 20003, Message: "Authentication Error - invalid username"}
 	switch {
 	case IsSID(PrefixAccount, user):
@@ -186,6 +218,7 @@ func (s *Service) Authenticate(ctx context.Context, user, pass string) (*Account
 			fail.Message = "Authentication Error - invalid password"
 			return nil, fail
 		}
+		s.cache.putCred(gen, user, a.AuthToken, a)
 		return a, nil
 	case IsSID(PrefixAPIKey, user):
 		k, err := s.store.GetAPIKey(ctx, user)
@@ -202,6 +235,7 @@ func (s *Service) Authenticate(ctx context.Context, user, pass string) (*Account
 		if err != nil {
 			return nil, fail
 		}
+		s.cache.putCred(gen, user, k.Secret, a)
 		return a, nil
 	}
 	return nil, fail
@@ -276,7 +310,7 @@ func (s *Service) createServiceTx(ctx context.Context, tx Store, accountSid, nam
 	sids := make([]string, len(defaultRoles))
 	for i, d := range defaultRoles {
 		r := &Role{Sid: s.sids.New(PrefixRole), AccountSid: accountSid, ServiceSid: svc.Sid, FriendlyName: d.name,
-			Type: d.typ, Permissions: append([]string(nil), d.perms...), DateCreated: now, DateUpdated: now}
+			Type: d.typ, Permissions: append([]string(nil), d.perms...), Builtin: true, DateCreated: now, DateUpdated: now}
 		if err := tx.CreateRole(ctx, r); err != nil {
 			return nil, err
 		}
@@ -309,8 +343,21 @@ func (s *Service) CreateService(ctx context.Context, accountSid string, friendly
 }
 
 // ResolveService returns the service a scope names: its ServiceSid, or the account's default
-// service (created on first use). Errors: 20404 when the service is not the account's.
+// service (created on first use). Errors: 20404 when the service is not the account's. The
+// answer is reused for up to Options.LookupCacheTTL.
 func (s *Service) ResolveService(ctx context.Context, sc Scope) (*ChatService, error) {
+	if svc, ok := s.cache.service(sc); ok {
+		return svc, nil
+	}
+	gen := s.cache.generation()
+	svc, err := s.resolveService(ctx, sc)
+	if err == nil {
+		s.cache.putService(gen, sc, svc)
+	}
+	return svc, err
+}
+
+func (s *Service) resolveService(ctx context.Context, sc Scope) (*ChatService, error) {
 	if sc.ServiceSid != "" {
 		if !IsSID(PrefixService, sc.ServiceSid) {
 			return nil, NotFound()

@@ -15,6 +15,11 @@ type Store interface {
 	RoleStore
 	ConversationStore
 	ParticipantStore
+	MessageStore
+	DeliveryStore
+	ConfigurationStore
+	WebhookStore
+	UserStore
 }
 
 // AccountStore persists accounts and API keys.

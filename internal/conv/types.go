@@ -56,8 +56,10 @@ type Role struct {
 	FriendlyName string
 	Type         string
 	Permissions  []string
-	DateCreated  time.Time
-	DateUpdated  time.Time
+	// Builtin marks the roles every service is created with; they cannot be deleted.
+	Builtin     bool
+	DateCreated time.Time
+	DateUpdated time.Time
 }
 
 // Conversation states.

@@ -61,6 +61,11 @@ func ValidateIdentity(id string) error {
 func ParseDate(s string) (time.Time, bool) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04:05.999999999"} {
 		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			// In UTC the year must still have four digits, or the date could not be written
+			// back in Twilio's format (found by FuzzParseDate: 9999-12-31T23:59:59-23:59).
+			if y := t.UTC().Year(); y < 0 || y > 9999 {
+				return time.Time{}, false
+			}
 			return t.UTC().Truncate(time.Second), true
 		}
 	}

@@ -109,6 +109,33 @@ func (a *API) routes() {
 
 	a.both("GET", "/Roles", a.listRoles)
 	a.both("GET", "/Roles/{Sid}", a.fetchRole)
+	a.both("POST", "/Roles", a.createRole)
+	a.both("POST", "/Roles/{Sid}", a.updateRole)
+	a.both("DELETE", "/Roles/{Sid}", a.deleteRole)
+
+	a.route("GET", "/v1/Configuration", a.fetchConfiguration)
+	a.route("POST", "/v1/Configuration", a.updateConfiguration)
+	a.route("POST", "/v1/Services/{ChatServiceSid}/Configuration", a.updateServiceConfig)
+	a.route("GET", "/v1/Services/{ChatServiceSid}/Configuration/Notifications", a.fetchServiceNotifications)
+	a.route("POST", "/v1/Services/{ChatServiceSid}/Configuration/Notifications", a.updateServiceNotifications)
+	a.route("GET", "/v1/Configuration/Addresses", a.listAddressConfigs)
+	a.route("POST", "/v1/Configuration/Addresses", a.createAddressConfig)
+	a.route("GET", "/v1/Configuration/Addresses/{Sid}", a.fetchAddressConfig)
+	a.route("POST", "/v1/Configuration/Addresses/{Sid}", a.updateAddressConfig)
+	a.route("DELETE", "/v1/Configuration/Addresses/{Sid}", a.deleteAddressConfig)
+	a.route("GET", "/v1/Credentials", a.listCredentials)
+	a.route("POST", "/v1/Credentials", a.createCredential)
+	a.route("GET", "/v1/Credentials/{Sid}", a.fetchCredential)
+	a.route("POST", "/v1/Credentials/{Sid}", a.updateCredential)
+	a.route("DELETE", "/v1/Credentials/{Sid}", a.deleteCredential)
+	a.route("GET", "/v1/Services/{ChatServiceSid}/Bindings", a.listPushBindings)
+	a.route("GET", "/v1/Services/{ChatServiceSid}/Bindings/{Sid}", a.fetchPushBinding)
+	a.route("DELETE", "/v1/Services/{ChatServiceSid}/Bindings/{Sid}", a.deletePushBinding)
+	a.both("POST", "/ConversationWithParticipants", a.createConversationWithParticipants)
+
+	a.messageRoutes() // messages.go
+	a.webhookRoutes() // webhooks.go
+	a.userRoutes()    // users.go
 
 	// Operations of the spec that are not implemented yet answer 501 (see
 	// docs/compatibility.md) rather than pretending to work.

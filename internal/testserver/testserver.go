@@ -14,10 +14,12 @@ import (
 	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
+	"github.com/parley-dev/parley/internal/delivery"
 	"github.com/parley-dev/parley/internal/httpapi"
 	"github.com/parley-dev/parley/internal/oapi"
 	"github.com/parley-dev/parley/internal/store"
 	"github.com/parley-dev/parley/internal/store/storetest"
+	"github.com/parley-dev/parley/internal/webhook"
 )
 
 // Fixed test credentials (alphanumeric, as twilio-go requires).
@@ -37,6 +39,12 @@ type Server struct {
 	Service *conv.Service
 	Clock   *Clock
 	Events  *Recorder
+	// Hub wakes the dispatcher and live streams; Carrier takes SMS/WhatsApp deliveries
+	// (the outbox unless a test sets another).
+	Hub     *delivery.Hub
+	Carrier *Carrier
+	// Webhooks delivers post-event webhooks (on Clock: advance it and Wake for retries).
+	Webhooks *webhook.Dispatcher
 }
 
 // Clock is a settable clock; it starts at 2015-12-16T22:18:37Z and only moves when told.
@@ -105,7 +113,10 @@ func New(t testing.TB, e storetest.Engine) *Server {
 	st := e.Open(t)
 	clock := &Clock{t: time.Date(2015, 12, 16, 22, 18, 37, 0, time.UTC)}
 	rec := &Recorder{}
-	svc := conv.NewService(st, conv.Options{Clock: clock.Now, SIDs: &conv.SequentialSIDs{}, Events: rec})
+	hub := delivery.NewHub()
+	webhooks := newWebhooks(t, st, clock, slog.New(slog.NewTextHandler(io.Discard, nil))) // webhooks.go
+	svc := conv.NewService(st, conv.Options{Clock: clock.Now, SIDs: &conv.SequentialSIDs{}, Events: conv.MultiSink{rec, hub, webhooks},
+		PreHook: webhook.NewCaller(nil, 0)})
 	ctx := context.Background()
 	for _, a := range [][2]string{{AccountSid, AuthToken}, {Account2Sid, Auth2Token}} {
 		if _, err := svc.EnsureAccount(ctx, a[0], a[1]); err != nil {
@@ -118,9 +129,10 @@ func New(t testing.TB, e storetest.Engine) *Server {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := httpapi.New(svc, log, httpapi.Options{MaxBodyBytes: 64 << 10})
 	spec := Spec(t)
-	hs := httptest.NewServer(Validating(t, spec, api))
+	hs := httptest.NewServer(withParley(Validating(t, spec, api), newParley(svc, log, hub)))
 	t.Cleanup(hs.Close)
-	return &Server{URL: hs.URL, Store: st, Service: svc, Clock: clock, Events: rec}
+	carrier := startDelivery(t, svc, clock, hub) // delivery.go
+	return &Server{URL: hs.URL, Store: st, Service: svc, Clock: clock, Events: rec, Hub: hub, Carrier: carrier, Webhooks: webhooks}
 }
 
 // Validating wraps h so that every response it writes is checked against spec; failures are

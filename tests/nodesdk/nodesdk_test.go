@@ -80,7 +80,11 @@ func TestTwilioNodeSDK(t *testing.T) {
 				"PARLEY_URL":         srv.URL,
 				"TWILIO_ACCOUNT_SID": testserver.AccountSid,
 				"TWILIO_AUTH_TOKEN":  testserver.AuthToken,
-				"TZ":                 "UTC",
+				// A second account, for suites that change account-wide settings
+				// (config.test.js) without affecting the files running beside them.
+				"TWILIO_ACCOUNT2_SID": testserver.Account2Sid,
+				"TWILIO_AUTH2_TOKEN":  testserver.Auth2Token,
+				"TZ":                  "UTC",
 			})
 		})
 	}

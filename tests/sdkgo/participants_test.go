@@ -226,6 +226,10 @@ func TestServiceURLForm(t *testing.T) {
 		if err != nil || len(ps) != 1 {
 			t.Fatalf("list: %v %d", err, len(ps))
 		}
+		// A read horizon needs a message to point at (the index beyond it is lowered to 0).
+		if _, err := env.api.CreateServiceConversationMessage(is, *c.Sid, (&conversations.CreateServiceConversationMessageParams{}).SetBody("hi")); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := env.api.UpdateServiceConversationParticipant(is, *c.Sid, *p.Sid, (&conversations.UpdateServiceConversationParticipantParams{}).SetLastReadMessageIndex(4)); err != nil {
 			t.Fatal(err)
 		}
@@ -349,6 +353,9 @@ func TestParticipantUpdateRules(t *testing.T) {
 		}
 		u := func() *conversations.UpdateConversationParticipantParams {
 			return &conversations.UpdateConversationParticipantParams{}
+		}
+		for i := 0; i < 8; i++ { // messages 0..7 for the read horizon to point at
+			env.send(t, ch, "", "m")
 		}
 		got, err := up(*chat.Sid, u().SetLastReadMessageIndex(7).SetLastReadTimestamp("2020-01-02T03:04:05.678Z"))
 		if err != nil || got.LastReadMessageIndex == nil || *got.LastReadMessageIndex != 7 || str(got.LastReadTimestamp) != "2020-01-02T03:04:05Z" {

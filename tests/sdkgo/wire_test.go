@@ -89,7 +89,8 @@ func TestRoutingAndBadInput(t *testing.T) {
 			{"POST", "/v1/Conversations", map[string]string{"Timers.Inactive": "PT30S"}, 400, 50375},
 			{"POST", "/v1/Conversations", map[string]string{"Timers.Closed": "soon"}, 400, 50380},
 			{"POST", "/v1/Services", map[string]string{}, 400, 20001},
-			{"GET", "/v1/Users", nil, 501, 20501},
+			{"POST", "/v1/Users", map[string]string{}, 400, 20001},
+			{"GET", "/v1/Users/USffffffffffffffffffffffffffffffff/Conversations", nil, 404, 20404},
 		}
 		for _, c := range cases {
 			st, body := env.srv.Do(t, c.method, c.path, c.form)

@@ -70,6 +70,12 @@ type dialect struct{}
 func (dialect) Name() string           { return "postgres" }
 func (dialect) Rebind(q string) string { return sqlstore.RebindDollar(q) }
 func (dialect) LockSuffix() string     { return " FOR UPDATE" }
+
+// SkipLockedSuffix lets concurrent webhook dispatchers claim different outbox rows.
+func (dialect) SkipLockedSuffix() string { return " FOR UPDATE SKIP LOCKED" }
+
+// ShareLockSuffix takes a shared row lock (sqlstore.ShareLocker).
+func (dialect) ShareLockSuffix() string { return " FOR SHARE" }
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == codeUniqueViolation
@@ -90,7 +96,10 @@ func (dialect) LockMigrations(ctx context.Context, conn *sql.Conn) (func(), erro
 	}, nil
 }
 
-var _ sqlstore.MigrationLocker = dialect{}
+var (
+	_ sqlstore.MigrationLocker = dialect{}
+	_ sqlstore.SkipLocker      = dialect{}
+)
 
 // Open connects to the PostgreSQL database url names (a postgres:// or postgresql:// URL, or
 // a key=value connection string; runtime parameters such as search_path=<schema> are sent to

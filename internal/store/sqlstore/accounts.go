@@ -185,18 +185,18 @@ func (s *Store) CreateRole(ctx context.Context, r *conv.Role) error {
 	if err != nil {
 		return err
 	}
-	r.Seq, err = s.insertSeq(ctx, `INSERT INTO roles (sid, account_sid, service_sid, friendly_name, type, permissions, date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Sid, r.AccountSid, r.ServiceSid, r.FriendlyName, r.Type, string(perms), unix(r.DateCreated), unix(r.DateUpdated))
+	r.Seq, err = s.insertSeq(ctx, `INSERT INTO roles (sid, account_sid, service_sid, friendly_name, type, permissions, builtin, date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Sid, r.AccountSid, r.ServiceSid, r.FriendlyName, r.Type, string(perms), r.Builtin, unix(r.DateCreated), unix(r.DateUpdated))
 	return err
 }
 
-const roleCols = `seq, sid, account_sid, service_sid, friendly_name, type, permissions, date_created, date_updated`
+const roleCols = `seq, sid, account_sid, service_sid, friendly_name, type, permissions, builtin, date_created, date_updated`
 
 func scanRole(r rowScanner) (*conv.Role, error) {
 	var v conv.Role
 	var perms string
 	var dc, du int64
-	if err := r.Scan(&v.Seq, &v.Sid, &v.AccountSid, &v.ServiceSid, &v.FriendlyName, &v.Type, &perms, &dc, &du); err != nil {
+	if err := r.Scan(&v.Seq, &v.Sid, &v.AccountSid, &v.ServiceSid, &v.FriendlyName, &v.Type, &perms, &v.Builtin, &dc, &du); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(perms), &v.Permissions); err != nil {

@@ -48,6 +48,8 @@ type Store struct {
 	q       querier // the transaction inside WithTx, else the read pool
 	inTx    bool
 	rebinds *sync.Map
+	// readStmts and writeStmts, when set (CacheStatements), prepare each query once per pool.
+	readStmts, writeStmts *stmtCache
 }
 
 var _ conv.Store = (*Store)(nil)
@@ -67,7 +69,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx conv.Store) error) error 
 	}
 	return s.runTx(ctx, func(tx *sql.Tx) error {
 		inner := *s
-		inner.q, inner.inTx = tx, true
+		inner.q, inner.inTx = s.txQuerier(tx), true
 		return fn(&inner)
 	})
 }
@@ -124,19 +126,24 @@ func (s *Store) insertSeq(ctx context.Context, q string, args ...any) (int64, er
 // page appends the keyset/offset clause of q to a query whose WHERE is already open, and
 // reports whether the rows come back in descending order (to be reversed).
 func page(sb *strings.Builder, args []any, q conv.PageQuery) ([]any, bool) {
+	return pageOn(sb, args, q, "seq")
+}
+
+// pageOn is page on the sequence column col (qualified in joins, e.g. "p.seq").
+func pageOn(sb *strings.Builder, args []any, q conv.PageQuery, col string) ([]any, bool) {
 	size := q.Size
 	if size <= 0 {
 		size = 50
 	}
 	switch {
 	case q.AfterSeq > 0:
-		sb.WriteString(" AND seq > ? ORDER BY seq ASC LIMIT ?")
+		sb.WriteString(" AND " + col + " > ? ORDER BY " + col + " ASC LIMIT ?")
 		return append(args, q.AfterSeq, size), false
 	case q.BeforeSeq > 0:
-		sb.WriteString(" AND seq < ? ORDER BY seq DESC LIMIT ?")
+		sb.WriteString(" AND " + col + " < ? ORDER BY " + col + " DESC LIMIT ?")
 		return append(args, q.BeforeSeq, size), true
 	default:
-		sb.WriteString(" ORDER BY seq ASC LIMIT ? OFFSET ?")
+		sb.WriteString(" ORDER BY " + col + " ASC LIMIT ? OFFSET ?")
 		return append(args, size, q.Offset), false
 	}
 }

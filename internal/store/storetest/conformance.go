@@ -41,7 +41,20 @@ func Conformance(t *testing.T, e Engine) {
 		{"WithTxRollback", testWithTxRollback},
 		{"WithTxNested", testWithTxNested},
 		{"LockConversation", testLockConversation},
+		{"AccountConfig", testAccountConfig},
+		{"ServiceNotifications", testServiceNotifications},
+		{"AddressConfigs", testAddressConfigs},
+		{"Credentials", testCredentials},
+		{"PushBindings", testPushBindings},
+		{"RoleUsage", testRoleUsage},
+		{"DueConversations", testDueConversations},
+		{"WebhookConfigs", testWebhookConfigs},             // webhooks.go
+		{"ConversationWebhooks", testConversationWebhooks}, // webhooks.go
+		{"WebhookOutbox", testWebhookOutbox},               // webhooks.go
+		{"WebhookClaimConcurrent", testWebhookClaimConcurrent},
 	}
+	cases = append(cases, messageCases...) // conformance_messages.go
+	cases = append(cases, userCases...)    // conformance_users.go
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &suite{t: t, ctx: context.Background(), s: e.Open(t), sids: &conv.SequentialSIDs{},

@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/parley-dev/parley/internal/conv"
+)
+
+// TimerInterval is how often "parley serve" applies due conversation timers (timers.inactive,
+// timers.closed). Reads apply them too, so no response shows a state a timer has already
+// changed; the loop makes the change happen (and its event fire) even when nobody reads.
+const TimerInterval = 5 * time.Second
+
+// timerApplier is the part of conv.Service the timer loop uses.
+type timerApplier interface {
+	ApplyTimers(ctx context.Context, now time.Time) (int, error)
+}
+
+var _ timerApplier = (*conv.Service)(nil)
+
+// runTimers applies due conversation timers at once and then every interval, at the time now
+// returns, until ctx is done or the returned stop is called; stop waits for the loop to end.
+// Failures are logged and retried at the next tick.
+func runTimers(ctx context.Context, svc timerApplier, log *slog.Logger, interval time.Duration, now func() time.Time) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			n, err := svc.ApplyTimers(ctx, now())
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Warn("conversation timers", slog.Any("err", err))
+			case n > 0:
+				log.Debug("conversation timers applied", slog.Int("conversations", n))
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}

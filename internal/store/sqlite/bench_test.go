@@ -1,0 +1,65 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"github.com/parley-dev/parley/internal/conv"
+	"github.com/parley-dev/parley/internal/store/sqlite"
+)
+
+// BenchmarkCreateParticipant measures durable participant creates through conv.Service on
+// SQLite, without HTTP, from parallel goroutines (group commit batches them):
+//
+//	go test -run '^$' -bench CreateParticipant -cpu 1,2 ./internal/store/sqlite
+func BenchmarkCreateParticipant(b *testing.B) {
+	for _, batch := range []int{1, 0} {
+		name := "group-commit"
+		if batch == 1 {
+			name = "one-tx-per-create"
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{MaxBatch: batch})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			svc := conv.NewService(st, conv.Options{})
+			acct, err := svc.EnsureDevAccount(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sc := conv.Scope{AccountSid: acct.Sid}
+			var convs []string
+			for range b.N/500 + 64 {
+				c, err := svc.CreateConversation(ctx, sc, conv.ConversationParams{}, conv.WriteOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				convs = append(convs, c.Sid)
+			}
+			var next atomic.Int64
+			attrs := `{"team":"support","tier":"gold"}`
+			b.SetParallelism(8)
+			tx0, batches0 := st.GroupCommitStats()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					n := next.Add(1)
+					id := fmt.Sprint("user-", n)
+					if _, err := svc.CreateParticipant(ctx, sc, convs[n/500], conv.ParticipantCreate{Identity: &id, Attributes: &attrs}, conv.WriteOptions{}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			tx1, batches1 := st.GroupCommitStats()
+			b.ReportMetric(float64(tx1-tx0)/float64(max(1, batches1-batches0)), "creates/commit")
+		})
+	}
+}
