@@ -1,6 +1,6 @@
 // Package sqlite is Parley's embedded default store: one SQLite file in WAL mode, a single
-// writer connection (BEGIN IMMEDIATE) and a pool of read-only connections, with the schema
-// migrations embedded. It uses modernc.org/sqlite, a pure-Go driver, so CGO_ENABLED=0 builds
+// writer connection (BEGIN IMMEDIATE) whose transactions are group-committed, a pool of
+// read-only connections and a background checkpointer, with the schema migrations embedded. It uses modernc.org/sqlite, a pure-Go driver, so CGO_ENABLED=0 builds
 // work.
 package sqlite
 
@@ -43,6 +43,7 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	gc    *committer
+	ckpt  *checkpointer
 }
 
 type dialect struct{}
@@ -77,6 +78,12 @@ func dsn(path string, sync string, readOnly bool) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Add("_pragma", "cache_size(-16384)")
+		// The checkpointer copies the WAL into the database on its own connection; the writer
+		// still checkpoints when the WAL holds 1000 pages (SQLite's default), by when the
+		// checkpointer has copied most of them, so that the WAL can restart from its
+		// beginning (which needs a checkpoint with no commit in between). A higher threshold
+		// measured more throughput but twice the p99 latency.
+		q.Add("_pragma", "wal_autocheckpoint(1000)")
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Set("_txlock", "immediate")
 	}
@@ -123,10 +130,19 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		write.Close()
 		return nil, err
 	}
+	ckdb, err := sql.Open("sqlite", dsn(abs, opts.Synchronous, false))
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
+	ckdb.SetMaxOpenConns(1)
+	ckdb.SetMaxIdleConns(1)
+	ckdb.SetConnMaxLifetime(0)
 	read.SetMaxOpenConns(opts.Readers)
 	read.SetMaxIdleConns(opts.Readers)
 	read.SetConnMaxLifetime(0)
-	s := &Store{path: abs, write: write, read: read, gc: newCommitter(write, opts.MaxBatch)}
+	s := &Store{path: abs, write: write, read: read, gc: newCommitter(write, opts.MaxBatch), ckpt: startCheckpointer(ckdb)}
 	s.Store = sqlstore.New(read, s.runTx, dialect{})
 	s.Store.CacheStatements(write) // modernc.org/sqlite prepares every query anew otherwise
 	return s, nil
@@ -157,7 +173,7 @@ func (s *Store) IntegrityCheck(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.gc.close()
 	s.Store.CloseStatements()
-	return errors.Join(s.read.Close(), s.write.Close())
+	return errors.Join(s.ckpt.close(), s.read.Close(), s.write.Close())
 }
 
 // Describe names the engine and the file.

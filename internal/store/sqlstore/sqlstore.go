@@ -159,26 +159,7 @@ func listRows[T any](ctx context.Context, s *Store, base string, args []any, q c
 	var sb strings.Builder
 	sb.WriteString(base)
 	args, desc := page(&sb, args, q)
-	rows, err := s.q.QueryContext(ctx, s.bind(sb.String()), args...)
-	if err != nil {
-		return nil, s.mapErr(err)
-	}
-	defer rows.Close()
-	var out []*T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, s.mapErr(err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.mapErr(err)
-	}
-	if desc {
-		reverse(out)
-	}
-	return out, nil
+	return queryRows(ctx, s, sb.String(), args, desc, scan)
 }
 
 type rowScanner interface{ Scan(dest ...any) error }
