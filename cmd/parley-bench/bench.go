@@ -97,11 +97,15 @@ func (b *bench) createConversations(n int) ([]string, error) {
 
 // convPool hands out conversations to create participants in.
 type convPool struct {
-	sids []string
-	next atomic.Int64
+	sids    []string
+	next    atomic.Int64
+	endless string // when set, every take returns it (the bare handler stores nothing)
 }
 
 func (p *convPool) take() (string, bool) {
+	if p.endless != "" {
+		return p.endless, true
+	}
 	i := p.next.Add(1) - 1
 	if i >= int64(len(p.sids)) {
 		return "", false
@@ -285,10 +289,7 @@ func (b *bench) runTable() error {
 			for _, srv := range []*server{b.bare, b.parley} {
 				p := pool
 				if srv == b.bare {
-					p = &convPool{sids: make([]string, needConvs+conc)}
-					for i := range p.sids {
-						p.sids[i] = "CHbare"
-					}
+					p = &convPool{endless: "CHbare"}
 				}
 				created := b.created
 				if op == "delete" && srv == b.parley {
