@@ -334,13 +334,7 @@ func (a *API) listAddressConfigs(w http.ResponseWriter, r *http.Request, rc *req
 	if typ != "" {
 		filters = append(filters, [2]string{"Type", typ})
 	}
-	items, meta := pageOf(p, items, func(x *conv.AddressConfig) int64 { return x.Seq }, rc.base+"/v1/Configuration/Addresses", filters, "address_configurations")
-	out := make([]addressConfigJSON, len(items))
-	for i, x := range items {
-		out[i] = rc.addressConfig(x)
-	}
-	writeJSON(w, http.StatusOK, listBody("address_configurations", out, meta))
-	return nil
+	return writeList(w, p, items, func(x *conv.AddressConfig) int64 { return x.Seq }, rc.base+"/v1/Configuration/Addresses", filters, "address_configurations", rc.addressConfig)
 }
 
 func (a *API) updateAddressConfig(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
@@ -424,13 +418,7 @@ func (a *API) listCredentials(w http.ResponseWriter, r *http.Request, rc *reqCtx
 	if err != nil {
 		return err
 	}
-	items, meta := pageOf(p, items, func(x *conv.Credential) int64 { return x.Seq }, rc.base+"/v1/Credentials", nil, "credentials")
-	out := make([]credentialJSON, len(items))
-	for i, x := range items {
-		out[i] = rc.credential(x)
-	}
-	writeJSON(w, http.StatusOK, listBody("credentials", out, meta))
-	return nil
+	return writeList(w, p, items, func(x *conv.Credential) int64 { return x.Seq }, rc.base+"/v1/Credentials", nil, "credentials", rc.credential)
 }
 
 func (a *API) updateCredential(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
@@ -498,13 +486,7 @@ func (a *API) listPushBindings(w http.ResponseWriter, r *http.Request, rc *reqCt
 		}
 	}
 	listURL := rc.base + "/v1/Services/" + rc.scope.ServiceSid + "/Bindings"
-	items, meta := pageOf(p, items, func(x *conv.PushBinding) int64 { return x.Seq }, listURL, filters, "bindings")
-	out := make([]pushBindingJSON, len(items))
-	for i, x := range items {
-		out[i] = rc.pushBinding(x)
-	}
-	writeJSON(w, http.StatusOK, listBody("bindings", out, meta))
-	return nil
+	return writeList(w, p, items, func(x *conv.PushBinding) int64 { return x.Seq }, listURL, filters, "bindings", rc.pushBinding)
 }
 
 func (a *API) fetchPushBinding(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {

@@ -42,13 +42,7 @@ func (a *API) listServices(w http.ResponseWriter, r *http.Request, rc *reqCtx) e
 	if err != nil {
 		return err
 	}
-	items, meta := pageOf(p, items, func(s *conv.ChatService) int64 { return s.Seq }, rc.base+"/v1/Services", nil, "services")
-	out := make([]serviceJSON, len(items))
-	for i, s := range items {
-		out[i] = rc.service(s)
-	}
-	writeJSON(w, http.StatusOK, listBody("services", out, meta))
-	return nil
+	return writeList(w, p, items, func(s *conv.ChatService) int64 { return s.Seq }, rc.base+"/v1/Services", nil, "services", rc.service)
 }
 
 func (a *API) deleteService(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
@@ -92,13 +86,7 @@ func (a *API) listRoles(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 	if rc.serviceForm {
 		listURL = rc.base + "/v1/Services/" + rc.scope.ServiceSid + "/Roles"
 	}
-	items, meta := pageOf(p, items, func(x *conv.Role) int64 { return x.Seq }, listURL, nil, "roles")
-	out := make([]roleJSON, len(items))
-	for i, x := range items {
-		out[i] = rc.role(x)
-	}
-	writeJSON(w, http.StatusOK, listBody("roles", out, meta))
-	return nil
+	return writeList(w, p, items, func(x *conv.Role) int64 { return x.Seq }, listURL, nil, "roles", rc.role)
 }
 
 // ---- conversations ----
@@ -208,13 +196,7 @@ func (a *API) listConversations(w http.ResponseWriter, r *http.Request, rc *reqC
 		return err
 	}
 	listURL := rc.servicePrefix(rc.scope.ServiceSid) + "/Conversations"
-	items, meta := pageOf(p, items, func(c *conv.Conversation) int64 { return c.Seq }, listURL, filters, "conversations")
-	out := make([]conversationJSON, len(items))
-	for i, c := range items {
-		out[i] = rc.conversation(c)
-	}
-	writeJSON(w, http.StatusOK, listBody("conversations", out, meta))
-	return nil
+	return writeList(w, p, items, func(c *conv.Conversation) int64 { return c.Seq }, listURL, filters, "conversations", rc.conversation)
 }
 
 // ---- participants ----
@@ -261,13 +243,7 @@ func (a *API) listParticipants(w http.ResponseWriter, r *http.Request, rc *reqCt
 		return err
 	}
 	listURL := rc.servicePrefix(rc.scope.ServiceSid) + "/Conversations/" + escapeSegment(convRef) + "/Participants"
-	items, meta := pageOf(p, items, func(x *conv.Participant) int64 { return x.Seq }, listURL, nil, "participants")
-	out := make([]participantJSON, len(items))
-	for i, x := range items {
-		out[i] = rc.participant(x)
-	}
-	writeJSON(w, http.StatusOK, listBody("participants", out, meta))
-	return nil
+	return writeList(w, p, items, func(x *conv.Participant) int64 { return x.Seq }, listURL, nil, "participants", rc.participant)
 }
 
 func (a *API) updateParticipant(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {

@@ -152,13 +152,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request, rc *reqCtx) e
 		return err
 	}
 	listURL := rc.servicePrefix(rc.scope.ServiceSid) + "/Conversations/" + escapeSegment(convRef) + "/Messages"
-	items, meta := pageOf(p, items, func(m *conv.Message) int64 { return m.Seq }, listURL, filters, "messages")
-	out := make([]messageJSON, len(items))
-	for i, m := range items {
-		out[i] = rc.message(m)
-	}
-	writeJSON(w, http.StatusOK, listBody("messages", out, meta))
-	return nil
+	return writeList(w, p, items, func(m *conv.Message) int64 { return m.Seq }, listURL, filters, "messages", rc.message)
 }
 
 func (a *API) updateMessage(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
@@ -207,13 +201,7 @@ func (a *API) listReceipts(w http.ResponseWriter, r *http.Request, rc *reqCtx) e
 		return err
 	}
 	listURL := rc.servicePrefix(rc.scope.ServiceSid) + "/Conversations/" + escapeSegment(convRef) + "/Messages/" + escapeSegment(msg) + "/Receipts"
-	items, meta := pageOf(p, items, func(d *conv.Delivery) int64 { return d.Seq }, listURL, nil, "delivery_receipts")
-	out := make([]receiptJSON, len(items))
-	for i, d := range items {
-		out[i] = rc.receipt(d)
-	}
-	writeJSON(w, http.StatusOK, listBody("delivery_receipts", out, meta))
-	return nil
+	return writeList(w, p, items, func(d *conv.Delivery) int64 { return d.Seq }, listURL, nil, "delivery_receipts", rc.receipt)
 }
 
 func (a *API) fetchReceipt(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -153,4 +154,16 @@ func listBody[T any](key string, items []T, m metaJSON) map[string]any {
 		items = []T{}
 	}
 	return map[string]any{key: items, "meta": m}
+}
+
+// writeList writes one page of items as a Twilio list response: the extra row trimmed, each
+// item converted by toWire under key, and the meta block (see pageOf).
+func writeList[T, W any](w http.ResponseWriter, p pageReq, items []T, seq func(T) int64, listURL string, filters [][2]string, key string, toWire func(T) W) error {
+	items, meta := pageOf(p, items, seq, listURL, filters, key)
+	out := make([]W, len(items))
+	for i, x := range items {
+		out[i] = toWire(x)
+	}
+	writeJSON(w, http.StatusOK, listBody(key, out, meta))
+	return nil
 }

@@ -190,13 +190,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 	if err != nil {
 		return err
 	}
-	items, meta := pageOf(p, items, func(u *conv.User) int64 { return u.Seq }, rc.servicePrefix(rc.scope.ServiceSid)+"/Users", nil, "users")
-	out := make([]userJSON, len(items))
-	for i, u := range items {
-		out[i] = rc.user(u)
-	}
-	writeJSON(w, http.StatusOK, listBody("users", out, meta))
-	return nil
+	return writeList(w, p, items, func(u *conv.User) int64 { return u.Seq }, rc.servicePrefix(rc.scope.ServiceSid)+"/Users", nil, "users", rc.user)
 }
 
 func (a *API) updateUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
@@ -306,11 +300,5 @@ func (a *API) listParticipantConversations(w http.ResponseWriter, r *http.Reques
 		return err
 	}
 	listURL := rc.servicePrefix(rc.scope.ServiceSid) + "/ParticipantConversations"
-	items, meta := pageOf(p, items, func(m *conv.Membership) int64 { return m.Seq }, listURL, filters, "conversations")
-	out := make([]participantConversationJSON, len(items))
-	for i, m := range items {
-		out[i] = rc.participantConversation(m)
-	}
-	writeJSON(w, http.StatusOK, listBody("conversations", out, meta))
-	return nil
+	return writeList(w, p, items, func(m *conv.Membership) int64 { return m.Seq }, listURL, filters, "conversations", rc.participantConversation)
 }

@@ -227,13 +227,7 @@ func (a *API) listConversationWebhooks(w http.ResponseWriter, r *http.Request, r
 		return err
 	}
 	listURL := rc.servicePrefix(rc.scope.ServiceSid) + "/Conversations/" + escapeSegment(convRef) + "/Webhooks"
-	items, meta := pageOf(p, items, func(x *conv.ConversationWebhook) int64 { return x.Seq }, listURL, nil, "webhooks")
-	out := make([]conversationWebhookJSON, len(items))
-	for i, x := range items {
-		out[i] = rc.conversationWebhook(x)
-	}
-	writeJSON(w, http.StatusOK, listBody("webhooks", out, meta))
-	return nil
+	return writeList(w, p, items, func(x *conv.ConversationWebhook) int64 { return x.Seq }, listURL, nil, "webhooks", rc.conversationWebhook)
 }
 
 func (a *API) updateConversationWebhook(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
@@ -329,13 +323,7 @@ func (a *API) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, rc *
 	if err != nil {
 		return err
 	}
-	items, meta := pageOf(p, items, func(d *conv.WebhookDelivery) int64 { return d.Seq }, rc.base+"/parley/v1/Webhooks/Deliveries", filters, "deliveries")
-	out := make([]webhookDeliveryJSON, len(items))
-	for i, d := range items {
-		out[i] = rc.webhookDelivery(d)
-	}
-	writeJSON(w, http.StatusOK, listBody("deliveries", out, meta))
-	return nil
+	return writeList(w, p, items, func(d *conv.WebhookDelivery) int64 { return d.Seq }, rc.base+"/parley/v1/Webhooks/Deliveries", filters, "deliveries", rc.webhookDelivery)
 }
 
 func (a *API) fetchWebhookDelivery(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
