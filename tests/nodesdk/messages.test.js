@@ -164,7 +164,10 @@ describe("messages on /v1/Services/{IS}/Conversations/{CH}/Messages", () => {
     assertLocalUrl(r.url, path + "/Receipts/" + r.sid, {}, "receipt url");
     const fetched = await c.messages(m.sid).deliveryReceipts(r.sid).fetch();
     assert.equal(fetched.status, "sent");
-    const sent = await outbox(`To=${encodeURIComponent("+15559900001")}`);
+    const sent = await eventually("the outbox entry", async () => {
+      const es = await outbox(`To=${encodeURIComponent("+15559900001")}`);
+      return es.length >= 1 ? es : null;
+    });
     assert.equal(sent.length, 1);
     assert.equal(sent[0].sid, r.channelMessageSid);
     assert.equal(sent[0].body, "to the phone");
