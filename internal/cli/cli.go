@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,10 @@ import (
 
 // DefaultAddr is where "parley serve" listens unless told otherwise.
 const DefaultAddr = "127.0.0.1:7401"
+
+// DefaultGCPercent is the garbage collector target "parley serve" sets unless GOGC or
+// -gc-percent says otherwise.
+const DefaultGCPercent = 400
 
 // DefaultDB is the SQLite file "parley serve" uses unless told otherwise.
 const DefaultDB = "parley.db"
@@ -80,6 +85,9 @@ type Config struct {
 	IdleTimeout       time.Duration
 	// PprofAddr, when set, serves net/http/pprof on this separate address.
 	PprofAddr string
+	// GCPercent is the Go garbage collector's target (runtime/debug.SetGCPercent): 0 leaves
+	// the runtime's own (GOGC, 100 by default), a negative value turns the collector off.
+	GCPercent int
 	// CarrierURL, when set, receives SMS/WhatsApp deliveries (else the outbox records them).
 	CarrierURL string
 	// Webhooks configures webhook delivery (webhooks.go).
@@ -129,6 +137,18 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	if err := timeoutFlags(fs, getenv, c); err != nil {
 		return nil, err
 	}
+	// Requests allocate little that outlives them (the data lives in the database), so
+	// collecting less often costs little memory and saves CPU: at 16 clients a list of 50
+	// measured +55%, a fetch +8% with 400 rather than Go's 100 (README, Performance).
+	gcDefault := DefaultGCPercent
+	if getenv("GOGC") != "" {
+		gcDefault = 0 // the runtime already applied the environment's
+	}
+	gc, err := strconv.Atoi(envOr(getenv, "PARLEY_GC_PERCENT", strconv.Itoa(gcDefault)))
+	if err != nil {
+		return nil, fmt.Errorf("serve: PARLEY_GC_PERCENT: %w", err)
+	}
+	fs.IntVar(&c.GCPercent, "gc-percent", gc, "Go garbage collector target percentage; 0 keeps GOGC's (env PARLEY_GC_PERCENT; default 400 unless GOGC is set)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", getenv("PARLEY_PPROF_ADDR"), "serve net/http/pprof on this address, e.g. 127.0.0.1:6060 (env PARLEY_PPROF_ADDR; off by default)")
 	deliveryFlags(fs, getenv, c) // delivery.go
 	webhookFlags(fs, getenv, c)  // webhooks.go
@@ -170,6 +190,9 @@ func logLevel(s string) slog.Level {
 
 func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)}))
+	if cfg.GCPercent != 0 {
+		debug.SetGCPercent(cfg.GCPercent)
+	}
 	st, err := store.Open(ctx, cfg.DB, store.Options{SQLiteSynchronous: cfg.SQLiteSync})
 	if err != nil {
 		return err

@@ -44,3 +44,30 @@ func TestTimeoutFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestGCPercentFlag checks the garbage collector target: 400 by default, left to the runtime
+// when GOGC is set, and PARLEY_GC_PERCENT and -gc-percent over both.
+func TestGCPercentFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want int
+	}{
+		{nil, nil, DefaultGCPercent},
+		{nil, map[string]string{"GOGC": "50"}, 0},
+		{nil, map[string]string{"GOGC": "50", "PARLEY_GC_PERCENT": "150"}, 150},
+		{[]string{"-gc-percent", "-1"}, map[string]string{"PARLEY_GC_PERCENT": "150"}, -1},
+		{[]string{"-gc-percent", "100"}, nil, 100},
+	} {
+		c, err := parseServe(tc.args, env(tc.env), io.Discard)
+		if err != nil {
+			t.Fatalf("%v %v: %v", tc.args, tc.env, err)
+		}
+		if c.GCPercent != tc.want {
+			t.Errorf("%v %v: GCPercent = %d, want %d", tc.args, tc.env, c.GCPercent, tc.want)
+		}
+	}
+	if _, err := parseServe(nil, env(map[string]string{"PARLEY_GC_PERCENT": "lots"}), io.Discard); err == nil || !strings.Contains(err.Error(), "PARLEY_GC_PERCENT") {
+		t.Errorf("PARLEY_GC_PERCENT=lots: err = %v, want one naming it", err)
+	}
+}

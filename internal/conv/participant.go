@@ -240,25 +240,30 @@ func (s *Service) addParticipantTx(ctx context.Context, tx Store, svc *ChatServi
 	projected := p.Binding != nil && p.Binding.ProjectedAddress != ""
 	addressOnly := p.Binding != nil && p.Binding.Address != "" && p.Binding.ProxyAddress == ""
 	p.RoleSid = ""
+	// The service configuration names the default conversation role and, for the User a chat
+	// participant may create, the default service role: read it once.
+	var cfg ServiceConfig
+	if p.IsChat() || (!given(roleSid) && !addressOnly) {
+		switch c, err := tx.GetServiceConfig(ctx, svc.Sid); {
+		case err == nil:
+			cfg = *c
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+	}
 	switch {
 	case given(roleSid):
 		if err := s.conversationRole(ctx, tx, svc.Sid, *roleSid); err != nil {
 			return err
 		}
 		p.RoleSid = *roleSid
-	case !addressOnly:
-		cfg, err := tx.GetServiceConfig(ctx, svc.Sid)
-		if err != nil && !errors.Is(err, ErrNotFound) {
+	case !addressOnly && cfg.DefaultConversationRoleSid != "":
+		// Hold the default role too, so that it cannot be deleted meanwhile.
+		switch err := tx.ShareLockRole(ctx, cfg.DefaultConversationRoleSid); {
+		case err == nil:
+			p.RoleSid = cfg.DefaultConversationRoleSid
+		case !errors.Is(err, ErrNotFound):
 			return err
-		}
-		if cfg != nil && cfg.DefaultConversationRoleSid != "" {
-			// Hold the default role too, so that it cannot be deleted meanwhile.
-			switch err := tx.ShareLockRole(ctx, cfg.DefaultConversationRoleSid); {
-			case err == nil:
-				p.RoleSid = cfg.DefaultConversationRoleSid
-			case !errors.Is(err, ErrNotFound):
-				return err
-			}
 		}
 	}
 	counts, err := tx.CountParticipants(ctx, c.Sid)
@@ -272,29 +277,16 @@ func (s *Service) addParticipantTx(ctx context.Context, tx Store, svc *ChatServi
 		return invalid(50418, "Non-Chat participants limit exceeded: a conversation has at most %d non-chat participants", MaxNonChatParticipants)
 	}
 	total := counts.Chat + counts.NonChat
-	group := projected || addressOnly || groupMMS
-	if (addressOnly && !groupMMS) || total >= MaxGroupParticipants {
-		isGroup := groupMMS
-		if !isGroup {
-			if isGroup, err = tx.HasProjectedParticipant(ctx, c.Sid); err != nil {
-				return err
-			}
-		}
-		if addressOnly && !isGroup {
-			return invalid(50412, "Participant proxy address is empty: MessagingBinding.ProxyAddress is required unless the conversation is a Group MMS conversation (has a participant with MessagingBinding.ProjectedAddress)")
-		}
-		group = group || isGroup
+	isGroup := groupMMS || counts.Projected > 0
+	if addressOnly && !isGroup {
+		return invalid(50412, "Participant proxy address is empty: MessagingBinding.ProxyAddress is required unless the conversation is a Group MMS conversation (has a participant with MessagingBinding.ProjectedAddress)")
 	}
-	if group && total >= MaxGroupParticipants {
+	if (isGroup || projected || addressOnly) && total >= MaxGroupParticipants {
 		return invalid(50436, "Participant limit exceeded for group conversation: at most %d participants", MaxGroupParticipants)
 	}
-	if p.IsChat() {
-		if _, err := tx.GetParticipantByIdentity(ctx, c.Sid, *p.Identity); err == nil {
-			return Errorf(KindConflict, 50433, "Participant already exists: identity %q is already in this conversation", *p.Identity)
-		} else if !errors.Is(err, ErrNotFound) {
-			return err
-		}
-	} else {
+	// A chat participant's identity is unique in its conversation by constraint: the insert
+	// below refuses a duplicate (ErrConflict) without a lookup first.
+	if !p.IsChat() {
 		if _, err := tx.FindParticipantByAddress(ctx, c.Sid, p.Binding.Address, p.Binding.ProxyAddress); err == nil {
 			code := 50433
 			if addressOnly {
@@ -307,12 +299,15 @@ func (s *Service) addParticipantTx(ctx context.Context, tx Store, svc *ChatServi
 	}
 	if err := tx.CreateParticipant(ctx, p); err != nil {
 		if errors.Is(err, ErrConflict) {
+			if p.IsChat() {
+				return Errorf(KindConflict, 50433, "Participant already exists: identity %q is already in this conversation", *p.Identity)
+			}
 			return Errorf(KindConflict, 50433, "Participant already exists in this conversation")
 		}
 		return err
 	}
 	if p.IsChat() { // every chat participant is backed by a User of the service (user.go)
-		if err := s.ensureUserTx(ctx, tx, svc, *p.Identity); err != nil {
+		if err := s.ensureUserTx(ctx, tx, svc, *p.Identity, cfg.DefaultChatServiceRoleSid); err != nil {
 			return err
 		}
 	}

@@ -83,9 +83,6 @@ type ParticipantStore interface {
 	FindParticipantByAddress(ctx context.Context, conversationSid, address, proxy string) (*Participant, error)
 	ListParticipants(ctx context.Context, conversationSid string, q PageQuery) ([]*Participant, error)
 	CountParticipants(ctx context.Context, conversationSid string) (ParticipantCounts, error)
-	// HasProjectedParticipant reports whether the conversation has a participant with a Group
-	// MMS projected address (which makes it a Group MMS conversation).
-	HasProjectedParticipant(ctx context.Context, conversationSid string) (bool, error)
 	// UpdateParticipant writes every mutable field of p. ErrConflict: identity taken.
 	UpdateParticipant(ctx context.Context, p *Participant) error
 	// DeleteParticipant deletes the participant and its binding claim.

@@ -157,8 +157,10 @@ type ConversationFilter struct {
 	EndDate   *time.Time // date_created < EndDate
 }
 
-// ParticipantCounts is the number of chat and non-chat participants of a conversation.
+// ParticipantCounts is the number of chat and non-chat participants of a conversation, and
+// of those with a projected address (which make it a Group MMS conversation).
 type ParticipantCounts struct {
-	Chat    int
-	NonChat int
+	Chat      int
+	NonChat   int
+	Projected int
 }

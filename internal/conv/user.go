@@ -170,29 +170,23 @@ func (s *Service) CreateUser(ctx context.Context, sc Scope, in UserCreate, o Wri
 }
 
 // ensureUserTx makes sure the service has a User for identity, inside the transaction that
-// adds a chat participant with it: it creates one with the service's default service role
-// when there is none, and otherwise holds the existing one (shared lock) so that a concurrent
-// DeleteUser, which removes the user's participants, waits for this participant to exist.
-func (s *Service) ensureUserTx(ctx context.Context, tx Store, svc *ChatService, identity string) error {
-	role, roleRead := "", false
+// adds a chat participant with it: it creates one with role (the service's default service
+// role) when there is none, and otherwise holds the existing one (shared lock) so that a
+// concurrent DeleteUser, which removes the user's participants, waits for this participant
+// to exist. The insert comes first (it is skipped, not refused, when the identity is taken),
+// so that a new identity costs one statement. Errors: 50213 (409) when the user kept
+// disappearing between the insert and the lock, and the store's.
+func (s *Service) ensureUserTx(ctx context.Context, tx Store, svc *ChatService, identity, role string) error {
 	for attempt := 0; attempt < 3; attempt++ {
-		// Usually the user exists: hold it. Otherwise (or when it was deleted meanwhile)
-		// insert it, unless a concurrent transaction just did.
-		err := tx.ShareLockUser(ctx, svc.Sid, identity)
-		if !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		if !roleRead {
-			if role, err = defaultServiceRole(ctx, tx, svc.Sid); err != nil {
-				return err
-			}
-			roleRead = true
-		}
 		now := s.clock()
 		u := &User{Sid: s.sids.New(PrefixUser), AccountSid: svc.AccountSid, ServiceSid: svc.Sid, Identity: identity,
 			Attributes: "{}", RoleSid: role, DateCreated: now, DateUpdated: now}
 		created, err := tx.InsertUserIfAbsent(ctx, u)
 		if err != nil || created {
+			return err
+		}
+		// The user exists: hold it, unless it was deleted since (then insert again).
+		if err := tx.ShareLockUser(ctx, svc.Sid, identity); !errors.Is(err, ErrNotFound) {
 			return err
 		}
 	}

@@ -157,12 +157,18 @@ func listBody[T any](key string, items []T, m metaJSON) map[string]any {
 }
 
 // writeList writes one page of items as a Twilio list response: the extra row trimmed, each
-// item converted by toWire under key, and the meta block (see pageOf).
+// item converted by toWire under key, and the meta block (see pageOf). The body is the bytes
+// encoding/json writes for listBody; when W implements jsonAppender it is built without
+// reflection (see appendListBody). It returns nil.
 func writeList[T, W any](w http.ResponseWriter, p pageReq, items []T, seq func(T) int64, listURL string, filters [][2]string, key string, toWire func(T) W) error {
 	items, meta := pageOf(p, items, seq, listURL, filters, key)
 	out := make([]W, len(items))
 	for i, x := range items {
 		out[i] = toWire(x)
+	}
+	if key != "meta" && listAppendable[W]() {
+		writeJSONBytes(w, http.StatusOK, appendListBody(key, out, &meta))
+		return nil
 	}
 	writeJSON(w, http.StatusOK, listBody(key, out, meta))
 	return nil

@@ -33,7 +33,13 @@ func nullable(s string) *string {
 }
 
 // writeJSON writes v as the response body, with '&', '<' and '>' unescaped as Twilio sends them.
+// A v implementing jsonAppender encodes itself; anything else goes through encoding/json, and
+// an encoding error is answered 500 (Twilio error 20500) instead.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	if a, ok := v.(jsonAppender); ok {
+		writeJSONBytes(w, status, a.appendJSON(make([]byte, 0, 1024)))
+		return
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -43,6 +49,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, `{"code":20500,"message":"Internal Server Error","more_info":"https://www.twilio.com/docs/errors/20500","status":500}`, http.StatusInternalServerError)
 		return
 	}
+	writeJSONBytes(w, status, b)
+}
+
+// writeJSONBytes writes the encoded JSON body b with its Content-Type and Content-Length.
+func writeJSONBytes(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", itoa(len(b)))

@@ -61,7 +61,21 @@ type committer struct {
 
 	batches atomic.Int64 // transactions begun
 	txs     atomic.Int64 // functions run
+
+	// The savepoint statements, prepared once on the writer connection (nil when preparing
+	// failed: then run unprepared); used by the writer goroutine only.
+	stmts [numSavepointStmts]*sql.Stmt
 }
+
+// The savepoint statements group commit runs around each function of a batch.
+const (
+	stmtSavepoint = iota
+	stmtRelease
+	stmtRollbackTo
+	numSavepointStmts
+)
+
+var savepointSQL = [numSavepointStmts]string{`SAVEPOINT gc`, `RELEASE gc`, `ROLLBACK TO gc`}
 
 func newCommitter(db *sql.DB, maxBatch int) *committer {
 	if maxBatch <= 0 {
@@ -69,6 +83,9 @@ func newCommitter(db *sql.DB, maxBatch int) *committer {
 	}
 	c := &committer{db: db, maxBatch: maxBatch, queue: make(chan *txReq, 4*maxBatch),
 		quit: make(chan struct{}), stopped: make(chan struct{})}
+	for i, q := range savepointSQL {
+		c.stmts[i], _ = db.Prepare(q) // an error shows again, where it matters, in exec
+	}
 	go c.loop()
 	return c
 }
@@ -112,6 +129,23 @@ func (c *committer) close() {
 	c.mu.Unlock()
 	close(c.quit)
 	<-c.stopped
+	for _, st := range c.stmts {
+		if st != nil {
+			_ = st.Close()
+		}
+	}
+}
+
+// exec runs savepoint statement i in tx: prepared once, rather than parsed for every
+// function of every batch.
+func (c *committer) exec(tx *sql.Tx, i int) error {
+	var err error
+	if st := c.stmts[i]; st != nil {
+		_, err = tx.Stmt(st).Exec()
+	} else {
+		_, err = tx.Exec(savepointSQL[i])
+	}
+	return err
 }
 
 func (c *committer) loop() {
@@ -221,23 +255,23 @@ func (c *committer) runOnce(batch []*txReq) (retry []*txReq) {
 			failed = append(failed, outcome{r, txResult{err: err}})
 			continue
 		}
-		if _, err := tx.Exec(`SAVEPOINT gc`); err != nil {
+		if err := c.exec(tx, stmtSavepoint); err != nil {
 			return c.abort(tx, live[i:], ok, failed, nil, err)
 		}
 		res := call(r.fn, tx)
 		if res.err == nil && !res.panicked {
-			if _, err := tx.Exec(`RELEASE gc`); err != nil {
+			if err := c.exec(tx, stmtRelease); err != nil {
 				// fn swallowed an error after which SQLite rolled the transaction back.
 				return c.abort(tx, live[i+1:], append(ok, r), failed, nil, err)
 			}
 			ok = append(ok, r)
 			continue
 		}
-		if _, err := tx.Exec(`ROLLBACK TO gc`); err != nil {
+		if err := c.exec(tx, stmtRollbackTo); err != nil {
 			// SQLite rolled the whole transaction back (I/O error, interrupt, ...).
 			return c.abort(tx, live[i+1:], ok, failed, &outcome{r, res}, err)
 		}
-		if _, err := tx.Exec(`RELEASE gc`); err != nil {
+		if err := c.exec(tx, stmtRelease); err != nil {
 			return c.abort(tx, live[i+1:], ok, failed, &outcome{r, res}, err)
 		}
 		failed = append(failed, outcome{r, res})

@@ -1,7 +1,7 @@
 // Package sqlite is Parley's embedded default store: one SQLite file in WAL mode, a single
 // writer connection (BEGIN IMMEDIATE) whose transactions are group-committed, a pool of
-// read-only connections and a background checkpointer, with the schema migrations embedded. It uses modernc.org/sqlite, a pure-Go driver, so CGO_ENABLED=0 builds
-// work.
+// read-only connections and a background checkpointer, with the schema migrations embedded.
+// It uses modernc.org/sqlite, a pure-Go driver, so that CGO_ENABLED=0 builds work.
 package sqlite
 
 import (
@@ -48,10 +48,57 @@ type Store struct {
 
 type dialect struct{}
 
-func (dialect) Name() string           { return "sqlite" }
-func (dialect) Rebind(q string) string { return q }
-func (dialect) LockSuffix() string     { return "" } // the single writer serialises writes
-func (dialect) IsUniqueViolation(err error) bool {
+func (dialect) Name() string                     { return "sqlite" }
+func (dialect) Rebind(q string) string           { return q }
+func (dialect) LockSuffix() string               { return "" } // the single writer serialises writes
+func (dialect) IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
+
+// pragmas returns the connection settings of a writer (readOnly false) or reader connection.
+func pragmas(sync string, readOnly bool) [][2]string {
+	p := [][2]string{
+		{"busy_timeout", "10000"},
+		{"foreign_keys", "1"},
+		{"synchronous", sync},
+		// Statement and savepoint journals (group commit runs each function in a savepoint)
+		// in memory rather than in temporary files: they are only needed until the
+		// transaction ends.
+		{"temp_store", "MEMORY"},
+	}
+	// Page caches (negative: KiB): the writer's holds the index pages every insert touches;
+	// readers share the OS page cache.
+	if readOnly {
+		return append(p, [2]string{"cache_size", "-4096"}, [2]string{"query_only", "1"})
+	}
+	return append(p, [2]string{"cache_size", "-16384"},
+		// The checkpointer copies the WAL into the database on its own connection; the
+		// writer still checkpoints when the WAL holds 1000 pages (SQLite's default), by when
+		// the checkpointer has copied most of them, so that the WAL can restart from its
+		// beginning (which needs a checkpoint with no commit in between). A higher threshold
+		// measured more throughput but twice the p99 latency.
+		[2]string{"wal_autocheckpoint", "1000"},
+		[2]string{"journal_mode", "WAL"})
+}
+
+// openDB opens a pool of writer (readOnly false) or reader connections to the file at path.
+func openDB(path string, sync string, readOnly bool) (*sql.DB, error) {
+	return sql.Open("sqlite", dsn(path, sync, readOnly))
+}
+
+// dsn returns the data source name of a writer (readOnly false) or reader connection.
+func dsn(path string, sync string, readOnly bool) string {
+	q := url.Values{}
+	for _, p := range pragmas(sync, readOnly) {
+		q.Add("_pragma", p[0]+"("+p[1]+")")
+	}
+	if !readOnly {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// isUniqueViolation reports whether err is SQLite's UNIQUE or PRIMARY KEY constraint error,
+// by its extended result code.
+func isUniqueViolation(err error) bool {
 	var e *sqlite.Error
 	if !errors.As(err, &e) {
 		return false
@@ -61,33 +108,6 @@ func (dialect) IsUniqueViolation(err error) bool {
 		return true
 	}
 	return false
-}
-
-func dsn(path string, sync string, readOnly bool) string {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous("+sync+")")
-	// Statement and savepoint journals (group commit runs each function in a savepoint) in
-	// memory rather than in temporary files: they are only needed until the transaction ends.
-	q.Add("_pragma", "temp_store(MEMORY)")
-	// Page caches (negative: KiB): the writer's holds the index pages every insert touches
-	// (the SID indexes are written at random places); readers share the OS page cache.
-	if readOnly {
-		q.Add("_pragma", "cache_size(-4096)")
-		q.Add("_pragma", "query_only(1)")
-	} else {
-		q.Add("_pragma", "cache_size(-16384)")
-		// The checkpointer copies the WAL into the database on its own connection; the writer
-		// still checkpoints when the WAL holds 1000 pages (SQLite's default), by when the
-		// checkpointer has copied most of them, so that the WAL can restart from its
-		// beginning (which needs a checkpoint with no commit in between). A higher threshold
-		// measured more throughput but twice the p99 latency.
-		q.Add("_pragma", "wal_autocheckpoint(1000)")
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Set("_txlock", "immediate")
-	}
-	return "file:" + path + "?" + q.Encode()
 }
 
 // Open opens (creating if needed) the SQLite database at path, applies the embedded
@@ -109,7 +129,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	write, err := sql.Open("sqlite", dsn(abs, opts.Synchronous, false))
+	write, err := openDB(abs, opts.Synchronous, false)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
@@ -125,12 +145,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	read, err := sql.Open("sqlite", dsn(abs, opts.Synchronous, true))
+	read, err := openDB(abs, opts.Synchronous, true)
 	if err != nil {
 		write.Close()
 		return nil, err
 	}
-	ckdb, err := sql.Open("sqlite", dsn(abs, opts.Synchronous, false))
+	ckdb, err := openDB(abs, opts.Synchronous, false)
 	if err != nil {
 		write.Close()
 		read.Close()

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/parley-dev/parley/internal/conv"
@@ -84,21 +85,16 @@ func (s *Store) ListParticipants(ctx context.Context, conversationSid string, q 
 	return listRows(ctx, s, `SELECT `+participantCols+` FROM participants WHERE conversation_sid = ?`, []any{conversationSid}, q, scanParticipant)
 }
 
-// CountParticipants counts the conversation's chat and non-chat participants.
+// CountParticipants returns the conversation's participant counters (kept by the
+// participants_count triggers of migration 0006); zero counts for an unknown conversation.
 func (s *Store) CountParticipants(ctx context.Context, conversationSid string) (conv.ParticipantCounts, error) {
 	var c conv.ParticipantCounts
-	var chat, nonChat sql.NullInt64
-	err := s.q.QueryRowContext(ctx, s.bind(`SELECT SUM(CASE WHEN identity IS NULL THEN 0 ELSE 1 END), SUM(CASE WHEN identity IS NULL THEN 1 ELSE 0 END)
-		FROM participants WHERE conversation_sid = ?`), conversationSid).Scan(&chat, &nonChat)
-	c.Chat, c.NonChat = int(chat.Int64), int(nonChat.Int64)
+	err := s.q.QueryRowContext(ctx, s.bind(`SELECT participants_chat, participants_non_chat, participants_projected
+		FROM conversations WHERE sid = ?`), conversationSid).Scan(&c.Chat, &c.NonChat, &c.Projected)
+	if errors.Is(err, sql.ErrNoRows) {
+		return conv.ParticipantCounts{}, nil
+	}
 	return c, s.mapErr(err)
-}
-
-// HasProjectedParticipant reports whether a participant of the conversation has a projected address.
-func (s *Store) HasProjectedParticipant(ctx context.Context, conversationSid string) (bool, error) {
-	var n int
-	err := s.q.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM (SELECT 1 FROM participants WHERE conversation_sid = ? AND binding_projected_address <> '' LIMIT 1) g`), conversationSid).Scan(&n)
-	return n > 0, s.mapErr(err)
 }
 
 // UpdateParticipant writes every mutable field of p.

@@ -673,9 +673,7 @@ func testCountParticipants(c *suite) {
 	}
 	projected := func(cv *conv.Conversation) bool {
 		c.t.Helper()
-		ok, err := c.s.HasProjectedParticipant(c.ctx, cv.Sid)
-		c.noErr("HasProjectedParticipant", err)
-		return ok
+		return count(cv).Projected > 0
 	}
 	c.equal("empty conversation", count(cv), conv.ParticipantCounts{})
 	c.equal("empty conversation projected", projected(cv), false)
@@ -691,11 +689,29 @@ func testCountParticipants(c *suite) {
 	mms := c.newParticipant(cv)
 	mms.Identity, mms.Binding = ptr("mms"), &conv.Binding{Type: conv.BindingSMS, ProjectedAddress: "+15550000001"}
 	c.write(func(tx conv.Store) error { return tx.CreateParticipant(c.ctx, mms) })
-	c.equal("counts with projected", count(cv), conv.ParticipantCounts{Chat: 3, NonChat: 1})
+	c.equal("counts with projected", count(cv), conv.ParticipantCounts{Chat: 3, NonChat: 1, Projected: 1})
 	c.equal("projected participant", projected(cv), true)
 	c.equal("projected participant other conversation", projected(cv2), false)
 	c.write(func(tx conv.Store) error { return tx.DeleteParticipant(c.ctx, cv.Sid, mms.Sid) })
 	c.equal("projected participant deleted", projected(cv), false)
+	c.equal("counts after delete", count(cv), conv.ParticipantCounts{Chat: 2, NonChat: 1})
+
+	// The counters follow updates that add or remove a projected address.
+	d := c.chat(cv, "d")
+	d.Binding = &conv.Binding{Type: conv.BindingSMS, ProjectedAddress: "+15550000002"}
+	c.write(func(tx conv.Store) error { return tx.UpdateParticipant(c.ctx, d) })
+	c.equal("counts after projected address added", count(cv), conv.ParticipantCounts{Chat: 3, NonChat: 1, Projected: 1})
+	d.Attributes = `{"x":1}`
+	c.write(func(tx conv.Store) error { return tx.UpdateParticipant(c.ctx, d) })
+	c.equal("counts after an unrelated update", count(cv), conv.ParticipantCounts{Chat: 3, NonChat: 1, Projected: 1})
+	d.Binding = nil
+	c.write(func(tx conv.Store) error { return tx.UpdateParticipant(c.ctx, d) })
+	c.equal("counts after projected address removed", count(cv), conv.ParticipantCounts{Chat: 3, NonChat: 1})
+	// A failed write leaves them as they were.
+	dup := c.newParticipant(cv)
+	dup.Identity = ptr("a")
+	c.conflict("CreateParticipant(duplicate identity)", c.writeErr(func(tx conv.Store) error { return tx.CreateParticipant(c.ctx, dup) }))
+	c.equal("counts after a refused create", count(cv), conv.ParticipantCounts{Chat: 3, NonChat: 1})
 }
 
 func testBindingClaims(c *suite) {

@@ -124,4 +124,14 @@ func UserBackfill(t *testing.T, db *sql.DB, rebind func(string) string, migratio
 	if err != nil || len(ms) != 2 || ms[0].UserSid != u.Sid || !strings.HasSuffix(ms[0].Conversation.Sid, "1") {
 		t.Errorf("memberships after the migration: %v %+v", err, ms)
 	}
+	// Migration 0006 counted the participants that were already stored.
+	for sid, want := range map[string]conv.ParticipantCounts{
+		"CH00000000000000000000000000000001": {Chat: 1, NonChat: 1},
+		"CH00000000000000000000000000000002": {Chat: 1},
+		"CH00000000000000000000000000000003": {Chat: 1},
+	} {
+		if got, err := st.CountParticipants(ctx, sid); err != nil || got != want {
+			t.Errorf("participant counters of %s after the migrations: %+v %v, want %+v", sid, got, err, want)
+		}
+	}
 }
