@@ -256,9 +256,10 @@ func checkSame(t *testing.T, p sent, got map[string]any) {
 	}
 }
 
-// checkDatabase opens the database directly: integrity checks, and every SMS participant
-// holds exactly its own binding claim (the participant row and its claim were written
-// together or not at all).
+// checkDatabase opens the database directly: integrity checks, every SMS participant holds
+// exactly its own binding claim and every chat participant has its User (the rows of one
+// create were written together or not at all), and the conversations' participant counters
+// match their rows.
 func checkDatabase(t *testing.T, open func() (*sql.DB, error), led *ledger, sqlite bool) {
 	t.Helper()
 	db, err := open()
@@ -286,6 +287,12 @@ func checkDatabase(t *testing.T, open func() (*sql.DB, error), led *ledger, sqli
 		{"binding claims without their participant", `SELECT COUNT(*) FROM binding_claims c WHERE NOT EXISTS (SELECT 1 FROM participants p WHERE p.sid = c.participant_sid AND p.conversation_sid = c.conversation_sid)`},
 		{"participants without their conversation", `SELECT COUNT(*) FROM participants p WHERE NOT EXISTS (SELECT 1 FROM conversations c WHERE c.sid = p.conversation_sid)`},
 		{"participants with invalid attributes", `SELECT COUNT(*) FROM participants WHERE attributes NOT LIKE '{"writer":%}' AND attributes <> '{}'`},
+		{"conversations whose participant counters differ from their rows", `SELECT COUNT(*) FROM conversations c WHERE
+			c.participants_chat <> (SELECT COUNT(*) FROM participants p WHERE p.conversation_sid = c.sid AND p.identity IS NOT NULL)
+			OR c.participants_non_chat <> (SELECT COUNT(*) FROM participants p WHERE p.conversation_sid = c.sid AND p.identity IS NULL)
+			OR c.participants_projected <> (SELECT COUNT(*) FROM participants p WHERE p.conversation_sid = c.sid AND p.binding_projected_address <> '')`},
+		{"chat participants without their User", `SELECT COUNT(*) FROM participants p WHERE p.identity IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM users u WHERE u.service_sid = p.service_sid AND u.identity = p.identity)`},
 	} {
 		var n int
 		if err := db.QueryRow(q.sql).Scan(&n); err != nil {
