@@ -426,6 +426,9 @@ func (b *bench) runScale() error {
 		return nil
 	}
 	measure := func() error {
+		// Write the fill's dirty pages (a gigabyte or more at 1,000,000) back to disk first, so
+		// that the kernel's writeback does not run inside the measurement.
+		flushDisk()
 		b.parts = sample
 		stored := b.stored
 		wl := b.workload("fetch-sid", conc, "", nil, false)

@@ -100,7 +100,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&c.seedConvs, "seed-conversations", 4, "conversations of 1,000 participants that fetch, list and update use")
 	fs.IntVar(&c.maxRate, "max-rate", 25000, "creates/s to provision conversations for (a create run stops early when they run out)")
 	fs.IntVar(&c.deletePool, "delete-pool", 40000, "participants to have for each delete run (created untimed beforehand when the create run left fewer)")
-	fs.IntVar(&c.perConv, "per-conversation", 100, "participants each create run puts in one conversation before taking the next (at most 1000); create cost grows with it, since the participant limits are checked by counting")
+	fs.IntVar(&c.perConv, "per-conversation", 100, "participants each create run puts in one conversation before taking the next (at most 1000)")
 	fs.StringVar(&c.dataDir, "data-dir", "", "directory for the SQLite files (default: the system temporary directory)")
 	fs.StringVar(&c.serverLog, "server-log", "", "append the servers' stderr to this file (default: discarded)")
 	if err := fs.Parse(args); err != nil {

@@ -40,6 +40,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		writeJSONBytes(w, status, a.appendJSON(make([]byte, 0, 1024)))
 		return
 	}
+	writeJSONReflect(w, status, v)
+}
+
+// writeJSONReflect is writeJSON through encoding/json whatever v is (the reference the
+// jsonAppender tests compare with).
+func writeJSONReflect(w http.ResponseWriter, status int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
