@@ -1,10 +1,12 @@
 package app_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -224,5 +226,50 @@ func TestBadCarrierURL(t *testing.T) {
 	_, err := app.New(context.Background(), app.Config{DB: filepath.Join(t.TempDir(), "p.db"), CarrierURL: "ftp://x"}, app.Options{})
 	if err == nil || !strings.Contains(err.Error(), "-carrier-url") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// lockedBuffer is a log destination safe for concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestRequestLog checks the front door logs requests at debug level, and that live streams
+// still flush through it.
+func TestRequestLog(t *testing.T) {
+	var buf lockedBuffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	_, hs := newServer(t, app.Config{}, app.Options{Log: log})
+	if r := do(t, hs, "GET", "/foo", "", false); r.status != http.StatusNotFound {
+		t.Fatalf("GET /foo: %d", r.status)
+	}
+	if want := "msg=request method=GET path=/foo status=404"; !strings.Contains(buf.String(), want) {
+		t.Errorf("log %q lacks %q", buf.String(), want)
+	}
+	req, _ := http.NewRequest("GET", hs.URL+"/parley/v1/Users/alice/Stream", nil)
+	req.SetBasicAuth(acct, token)
+	resp, err := hs.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() && sc.Text() != ": live" {
+	}
+	if sc.Text() != ": live" {
+		t.Fatalf("stream %d ended before its live mark: %v", resp.StatusCode, sc.Err())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
 )
@@ -164,10 +165,19 @@ func (m Mount) matches(p string) bool {
 // FrontDoor returns the server's one handler. Every request passes the same front door: a
 // panic becomes Twilio's 500 (20500) and is logged, the body is limited to MaxBodyBytes (a
 // larger form is a 413, 20413), and the first mount whose Path matches serves it. A path no
-// mount serves is Twilio's 404 (20404) in JSON, whatever the path.
+// mount serves is Twilio's 404 (20404) in JSON, whatever the path. With the logger at debug
+// level, every request is logged with its status and duration.
 func (a *API) FrontDoor(mounts []Mount) http.Handler {
 	mounts = append([]Mount(nil), mounts...)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.log.Enabled(r.Context(), slog.LevelDebug) {
+			sw := &statusWriter{ResponseWriter: w}
+			w = sw
+			defer func(start time.Time) {
+				a.log.DebugContext(r.Context(), "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.Int("status", sw.statusCode()), slog.Duration("duration", time.Since(start)))
+			}(time.Now())
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -188,6 +198,36 @@ func (a *API) FrontDoor(mounts []Mount) http.Handler {
 		}
 		a.writeError(w, r, conv.NotFound())
 	})
+}
+
+// statusWriter records the status of a response for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushes, deadlines of streams).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) statusCode() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
 }
 
 // ServeHTTP serves the /v1 routes (the front door mounts it on /v1/).
