@@ -35,8 +35,9 @@ const usage = `Usage:
 
 // Run runs one parley command with args (without the program name). version is the release
 // version set at build time ("dev" or "" when none was: "parley version" then prints the
-// module version of the build). getenv supplies the environment; output goes to stdout and stderr. It returns when the command is done or ctx
-// is cancelled (serve shuts down gracefully then).
+// module version of the build). getenv supplies the environment; output goes to stdout and
+// stderr. It returns when the command is done or ctx is cancelled (serve shuts down
+// gracefully then).
 func Run(ctx context.Context, version string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
