@@ -168,15 +168,14 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	}
 	a.Service = conv.NewService(a.Store, conv.Options{Clock: opts.Clock, SIDs: opts.SIDs, Events: sinks,
 		PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout)})
-	if err := a.ensureCredentials(ctx); err != nil {
-		return nil, err
-	}
-
 	carrier := opts.Carrier
 	if carrier == nil {
 		if carrier, err = newCarrier(a.Service, cfg.CarrierURL); err != nil {
 			return nil, err
 		}
+	}
+	if err := a.ensureCredentials(ctx); err != nil {
+		return nil, err
 	}
 	dlog := opts.DeliveryLog
 	if dlog == nil {
