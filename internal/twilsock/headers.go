@@ -154,16 +154,20 @@ type Close struct {
 }
 
 // Notification is a server push; MessageType selects the SDK's listener (for example
-// "twilio.sync.event" or "twilio.ipmsg.typing_indicator").
+// "twilio.sync.event" or "twilio.ipmsg.typing_indicator"). Twilio's server also writes
+// payload_type "application/json" and an empty notification_ctx_id (Kotlin SDK tests).
 type Notification struct {
 	Header
-	MessageType string `json:"message_type"`
+	MessageType       string `json:"message_type"`
+	NotificationCtxID string `json:"notification_ctx_id"`
 }
 
-// ClientUpdate is a server→client control message (client_update_type).
+// ClientUpdate is a server→client control message (client_update_type), with a human-readable
+// client_update_message as Twilio's server writes it.
 type ClientUpdate struct {
 	Header
-	ClientUpdateType string `json:"client_update_type"`
+	ClientUpdateType    string `json:"client_update_type"`
+	ClientUpdateMessage string `json:"client_update_message,omitempty"`
 }
 
 // Ping is a server keepalive; the JS client answers it with a 200 reply like any non-reply
