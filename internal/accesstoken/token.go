@@ -44,8 +44,8 @@ type Claims struct {
 	IssuedAt   time.Time
 	NotBefore  time.Time
 	ExpiresAt  time.Time
-	Identity   string // grants.identity
-	Chat       *ChatGrant
+	Identity   string     // grants.identity
+	Chat       *ChatGrant // grants.chat, or the legacy grants.ip_messaging when chat is absent
 }
 
 // header is the JOSE header.
@@ -139,11 +139,17 @@ func parseGrants(raw json.RawMessage, c *Claims) error {
 		return nil
 	}
 	var g struct {
-		Identity json.RawMessage `json:"identity"`
-		Chat     json.RawMessage `json:"chat"`
+		Identity    json.RawMessage `json:"identity"`
+		Chat        json.RawMessage `json:"chat"`
+		IPMessaging json.RawMessage `json:"ip_messaging"`
 	}
 	if err := json.Unmarshal(raw, &g); err != nil {
 		return reject(CodeGrants, "grants is not a JSON object: %v", err)
+	}
+	if isAbsent(g.Chat) {
+		// Programmable Chat's older grant (twilio-go's IpMessagingGrant) has the same fields
+		// and the same product ("ip_messaging" is the SDK's productId).
+		g.Chat = g.IPMessaging
 	}
 	if !isAbsent(g.Identity) {
 		if err := json.Unmarshal(g.Identity, &c.Identity); err != nil {

@@ -310,6 +310,16 @@ func TestTwilioGoTokens(t *testing.T) {
 	if _, err := NewVerifier(testKeys(), time.Now).Verify(context.Background(), bs); CodeOf(err) != CodeSignature {
 		t.Fatalf("wrong secret: %v", err)
 	}
+	// Programmable Chat's legacy ip_messaging grant is accepted in place of chat.
+	ip := twjwt.CreateAccessToken(twjwt.AccessTokenParams{AccountSid: acct, SigningKeySid: keySid, Secret: secret, Identity: "bob"})
+	ip.AddGrant(&twjwt.IpMessagingGrant{ServiceSid: svc})
+	is, err := ip.ToJwt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := NewVerifier(testKeys(), time.Now).Verify(context.Background(), is); err != nil || c.Chat.ServiceSid != svc {
+		t.Fatalf("ip_messaging grant: %v", err)
+	}
 	// twilio-go without a chat grant: 20106.
 	ng := twjwt.CreateAccessToken(twjwt.AccessTokenParams{AccountSid: acct, SigningKeySid: keySid, Secret: secret, Identity: "bob"})
 	ng.AddGrant(&twjwt.VideoGrant{Room: "r"})
@@ -394,5 +404,26 @@ func TestConvKeys(t *testing.T) {
 	}
 	if _, err := NewVerifier(ck, fixed(t0)).Verify(context.Background(), mustMint(t, params(), t0)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestMintWithKey(t *testing.T) {
+	tok, err := MintWithKey(context.Background(), testKeys(), keySid, "erin", svc, 2*time.Hour, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewVerifier(testKeys(), fixed(t0)).Verify(context.Background(), tok)
+	if err != nil || c.Identity != "erin" || c.AccountSid != acct || !c.ExpiresAt.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("%+v %v", c, err)
+	}
+	for _, sid := range []string{"SK99999999999999999999999999999999", "nope"} {
+		if _, err := MintWithKey(context.Background(), testKeys(), sid, "erin", svc, 0, t0); CodeOf(err) != CodeIssuerSubject {
+			t.Fatalf("%s: %v", sid, err)
+		}
+	}
+	k := testKeys()
+	k.err = errors.New("down")
+	if _, err := MintWithKey(context.Background(), k, keySid, "erin", svc, 0, t0); err == nil || CodeOf(err) != 0 {
+		t.Fatalf("lookup failure: %v", err)
 	}
 }

@@ -101,13 +101,7 @@ func (s *Session) run(parent context.Context) {
 	ctx, cancel := context.WithCancel(parent)
 	s.mu.Lock()
 	s.cancel = cancel
-	s.initTimer = s.g.opt.Clock.AfterFunc(s.g.opt.InitTimeout, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.st == stateAwaitInit {
-			s.abortLocked(websocket.StatusPolicyViolation, "no init frame in time")
-		}
-	})
+	s.armInitTimerLocked()
 	s.mu.Unlock()
 
 	writerDone := make(chan struct{})
@@ -333,30 +327,16 @@ func (s *Session) handleInit(ctx context.Context, f *twilsock.Frame) {
 	if err != nil {
 		st := tokenStatus(err)
 		if st.Code == 500 {
+			// Verification itself failed (the store); the SDK retries init on 500.
 			s.g.opt.Logger.Error("twilsock: verifying a token failed", "err", err)
-			s.mu.Unlock()
-			s.replyStatus(in.ID, st) // the SDK retries init on 500
-			s.mu.Lock()
-			s.initTimer = s.g.opt.Clock.AfterFunc(s.g.opt.InitTimeout, func() {
-				s.mu.Lock()
-				defer s.mu.Unlock()
-				if s.st == stateAwaitInit {
-					s.abortLocked(websocket.StatusPolicyViolation, "no init frame in time")
-				}
-			})
-			s.mu.Unlock()
-			return
+			s.armInitTimerLocked()
+		} else {
+			// The SDK closes the socket itself (state "denied"); close it after a grace
+			// period if it does not.
+			s.rejectLocked()
 		}
-		s.st = stateRejected
-		s.rejectTimer = s.g.opt.Clock.AfterFunc(s.g.opt.RejectGrace, func() {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			if s.st == stateRejected {
-				s.finishLocked(websocket.StatusPolicyViolation, "access token rejected")
-			}
-		})
 		s.mu.Unlock()
-		s.replyStatus(in.ID, st) // the SDK closes the socket itself (state "denied")
+		s.replyStatus(in.ID, st)
 		return
 	}
 	s.st = stateActive
@@ -402,15 +382,7 @@ func (s *Session) handleUpdate(ctx context.Context, f *twilsock.Frame) {
 			// in case it does not.
 			s.mu.Lock()
 			if s.st == stateActive {
-				s.st = stateRejected
-				s.stopTimersLocked()
-				s.rejectTimer = s.g.opt.Clock.AfterFunc(s.g.opt.RejectGrace, func() {
-					s.mu.Lock()
-					defer s.mu.Unlock()
-					if s.st == stateRejected {
-						s.finishLocked(websocket.StatusPolicyViolation, "access token rejected")
-					}
-				})
+				s.rejectLocked()
 			}
 			s.mu.Unlock()
 		}
@@ -434,6 +406,31 @@ func (s *Session) handleUpdate(ctx context.Context, f *twilsock.Frame) {
 	s.scheduleExpiryLocked()
 	s.mu.Unlock()
 	s.replyStatus(u.ID, twilsock.StatusOK())
+}
+
+// armInitTimerLocked closes the socket unless an init succeeds within InitTimeout.
+func (s *Session) armInitTimerLocked() {
+	s.initTimer = s.g.opt.Clock.AfterFunc(s.g.opt.InitTimeout, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.st == stateAwaitInit {
+			s.abortLocked(websocket.StatusPolicyViolation, "no init frame in time")
+		}
+	})
+}
+
+// rejectLocked enters stateRejected after a refused token: every later frame but close is
+// ignored, and the socket is closed after RejectGrace unless the client closes it first.
+func (s *Session) rejectLocked() {
+	s.st = stateRejected
+	s.stopTimersLocked()
+	s.rejectTimer = s.g.opt.Clock.AfterFunc(s.g.opt.RejectGrace, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.st == stateRejected {
+			s.finishLocked(websocket.StatusPolicyViolation, "access token rejected")
+		}
+	})
 }
 
 // scheduleExpiryLocked (re)arms token_about_to_expire and the close at exp for the current
