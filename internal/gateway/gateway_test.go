@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -410,5 +411,26 @@ func TestShutdownOffloads(t *testing.T) {
 	defer cancel()
 	if _, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.srv.URL, "http")+Path, nil); err == nil {
 		t.Fatal("dial after shutdown succeeded")
+	}
+}
+
+// TestOutlivesServerTimeouts: the socket survives the HTTP server's read and write timeouts
+// ("parley serve" sets both; net/http clears their deadlines when the connection is
+// hijacked). The sleep only lets those deadlines pass; a slow machine cannot make it fail.
+func TestOutlivesServerTimeouts(t *testing.T) {
+	h := newHarness(t, Options{}, configRouter())
+	h.srv.Close()
+	h.srv = httptest.NewUnstartedServer(h.gw)
+	h.srv.Config.ReadTimeout = 50 * time.Millisecond
+	h.srv.Config.WriteTimeout = 50 * time.Millisecond
+	h.srv.Start()
+	t.Cleanup(h.srv.Close)
+	c := h.dial()
+	id := c.init(h.token("alice", time.Hour))
+	c.recvReply(id)
+	time.Sleep(200 * time.Millisecond)
+	id = c.upstream("GET", "aim.us1.twilio.com", "/Client/v2/Configuration", nil)
+	if _, r := c.recvReply(id); r.HTTPStatus.Code != 200 {
+		t.Fatalf("%+v", r)
 	}
 }
