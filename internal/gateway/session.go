@@ -305,8 +305,11 @@ func tokenStatus(err error) twilsock.Status {
 }
 
 func principalOf(c *accesstoken.Claims) Principal {
-	return Principal{AccountSid: c.AccountSid, KeySid: c.KeySid, ServiceSid: c.Chat.ServiceSid, Identity: c.Identity,
-		EndpointID: c.Chat.EndpointID, ExpiresAt: c.ExpiresAt}
+	p := Principal{AccountSid: c.AccountSid, KeySid: c.KeySid, Identity: c.Identity, ExpiresAt: c.ExpiresAt}
+	if c.Chat != nil {
+		p.ServiceSid, p.EndpointID = c.Chat.ServiceSid, c.Chat.EndpointID
+	}
+	return p
 }
 
 func (s *Session) handleInit(ctx context.Context, f *twilsock.Frame) {
