@@ -50,7 +50,7 @@ type Claims struct {
 
 // header is the JOSE header.
 type header struct {
-	Typ *string `json:"typ"`
+	Typ *string `json:"typ"` // required, "JWT" (every helper library writes it)
 	Alg string  `json:"alg"`
 	Cty string  `json:"cty"`
 	Twr string  `json:"twr"`
@@ -103,8 +103,8 @@ func parse(token string) (*Claims, string, []byte, error) {
 	if err := strictJSON(hb, &h); err != nil {
 		return nil, "", nil, reject(CodeInvalid, "header is not a JSON object: %v", err)
 	}
-	if h.Typ != nil && *h.Typ != "JWT" {
-		return nil, "", nil, reject(CodeInvalid, "header typ is %q, not \"JWT\"", *h.Typ)
+	if h.Typ == nil || *h.Typ != "JWT" {
+		return nil, "", nil, reject(CodeInvalid, "header typ is not \"JWT\"")
 	}
 	if hashFor(h.Alg) == nil {
 		return nil, "", nil, reject(CodeInvalid, "header alg is %q, not HS256, HS384 or HS512", h.Alg)

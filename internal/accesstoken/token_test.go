@@ -187,6 +187,7 @@ func TestVerifyRejections(t *testing.T) {
 		{"alg none", craft(`{"alg":"none","typ":"JWT","cty":"twilio-fpa;v=1"}`, claimsJSON(nil), secret), t0, CodeInvalid},
 		{"alg RS256", craft(`{"alg":"RS256","typ":"JWT","cty":"twilio-fpa;v=1"}`, claimsJSON(nil), secret), t0, CodeInvalid},
 		{"cty missing", craft(`{"alg":"HS256","typ":"JWT"}`, claimsJSON(nil), secret), t0, CodeInvalid},
+		{"typ missing", craft(`{"alg":"HS256","cty":"twilio-fpa;v=1"}`, claimsJSON(nil), secret), t0, CodeInvalid},
 		{"typ wrong", craft(`{"alg":"HS256","typ":"JWS","cty":"twilio-fpa;v=1"}`, claimsJSON(nil), secret), t0, CodeInvalid},
 		{"payload not json", craft(goodHdr, `{"jti":`, secret), t0, CodeInvalid},
 		{"payload trailing", craft(goodHdr, claimsJSON(nil)+`{}`, secret), t0, CodeInvalid},
