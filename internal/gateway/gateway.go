@@ -58,16 +58,17 @@ func RealClock() Clock { return realClock{} }
 
 // Options tune the gateway; zero fields take the defaults noted.
 type Options struct {
-	MaxFrameBytes int           // largest accepted frame; default twilsock.DefaultMaxFrameBytes
-	WriteQueue    int           // frames queued per socket before it is cut off as too slow; default 256
-	WriteTimeout  time.Duration // one frame write; default 10s
-	InitTimeout   time.Duration // time allowed for the first frame (init); default 30s
-	RejectGrace   time.Duration // after a refused init, time for the client to close; default 5s
-	PingInterval  time.Duration // server ping period; a socket silent for two periods is closed; default 30s, <0 disables
-	ExpiryWarning time.Duration // token_about_to_expire this long before exp; default 3m
-	MaxInflight   int           // concurrent upstream requests per socket; default 16
-	Clock         Clock         // default RealClock()
-	Logger        *slog.Logger  // default slog.Default()
+	MaxFrameBytes   int           // largest accepted frame; default twilsock.DefaultMaxFrameBytes
+	WriteQueue      int           // frames queued per socket before it is cut off as too slow; default 256
+	WriteQueueBytes int           // bytes queued per socket before it is cut off; default 8 MiB (at least MaxFrameBytes)
+	WriteTimeout    time.Duration // one frame write; default 10s
+	InitTimeout     time.Duration // time allowed for the first frame (init); default 30s
+	RejectGrace     time.Duration // after a refused init, time for the client to close; default 5s
+	PingInterval    time.Duration // server ping period; a socket silent for two periods is closed; default 30s, <0 disables
+	ExpiryWarning   time.Duration // token_about_to_expire this long before exp; default 3m
+	MaxInflight     int           // concurrent upstream requests per socket; default 16
+	Clock           Clock         // default RealClock()
+	Logger          *slog.Logger  // default slog.Default()
 }
 
 func (o *Options) defaults() {
@@ -76,6 +77,12 @@ func (o *Options) defaults() {
 	}
 	if o.WriteQueue <= 0 {
 		o.WriteQueue = 256
+	}
+	if o.WriteQueueBytes <= 0 {
+		o.WriteQueueBytes = 8 << 20
+	}
+	if o.WriteQueueBytes < o.MaxFrameBytes {
+		o.WriteQueueBytes = o.MaxFrameBytes
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 10 * time.Second

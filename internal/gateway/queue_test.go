@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"errors"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -131,5 +133,65 @@ func TestRouter(t *testing.T) {
 		if got := string(rt.ServeUpstream(context.Background(), r).Body); got != tc.want {
 			t.Errorf("%s %s%s = %s, want %s", tc.method, tc.host, tc.path, got, tc.want)
 		}
+	}
+}
+
+func TestQueueByteBound(t *testing.T) {
+	clock := newFakeClock()
+	rec := newRecorder()
+	g := New(accesstoken.NewVerifier(keyMap{keySid: {acct, secret}}, clock.Now), NewRouter(), rec,
+		Options{MaxFrameBytes: 4096, WriteQueueBytes: 4096, PingInterval: -1, Clock: clock, Logger: quietLogger()})
+	conn := newMemConn(true) // the writer is stuck on the init reply, which stays counted
+	s := newSession(g, conn)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.run(ctx)
+	tok, _ := accesstoken.Mint(accesstoken.MintParams{AccountSid: acct, KeySid: keySid, KeySecret: secret, Identity: "big", Chat: accesstoken.ChatGrant{ServiceSid: svc}}, clock.Now())
+	init, _ := twilsock.Encode(&twilsock.Init{Header: twilsock.Header{Method: twilsock.MethodInit, ID: "TMi"}, Token: tok}, nil)
+	conn.in <- init
+	<-rec.attached
+	big := []byte(`"` + strings.Repeat("x", 3000) + `"`)
+	if err := s.Notify("twilio.sync.event", big); err != nil {
+		t.Fatalf("first 3 KB: %v", err)
+	}
+	if err := s.Notify("twilio.sync.event", big); !errors.Is(err, ErrClosed) {
+		t.Fatalf("second 3 KB over a 4 KB queue: %v", err)
+	}
+	<-s.Done()
+}
+
+func TestOneLargeFrameAlwaysFits(t *testing.T) {
+	clock := newFakeClock()
+	rec := newRecorder()
+	g := New(accesstoken.NewVerifier(keyMap{keySid: {acct, secret}}, clock.Now), NewRouter(), rec,
+		Options{MaxFrameBytes: 4096, WriteQueueBytes: 4096, PingInterval: -1, Clock: clock, Logger: quietLogger()})
+	conn := newMemConn(false)
+	s := newSession(g, conn)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.run(ctx)
+	tok, _ := accesstoken.Mint(accesstoken.MintParams{AccountSid: acct, KeySid: keySid, KeySecret: secret, Identity: "big", Chat: accesstoken.ChatGrant{ServiceSid: svc}}, clock.Now())
+	init, _ := twilsock.Encode(&twilsock.Init{Header: twilsock.Header{Method: twilsock.MethodInit, ID: "TMi"}, Token: tok}, nil)
+	conn.in <- init
+	<-conn.written
+	<-rec.attached
+	// The reply is written and uncounted; a frame bigger than the whole queue still goes out.
+	// (The writer decrements after Write returns; wait for that through a round trip.)
+	for {
+		s.mu.Lock()
+		q := s.queuedBytes
+		s.mu.Unlock()
+		if q == 0 {
+			break
+		}
+		runtime.Gosched()
+	}
+	huge := []byte(`"` + strings.Repeat("y", 10000) + `"`)
+	if err := s.Notify("twilio.sync.event", huge); err != nil {
+		t.Fatal(err)
+	}
+	f, err := twilsock.Parse(<-conn.written, 1<<20)
+	if err != nil || len(f.Payload) != len(huge) {
+		t.Fatalf("%v", err)
 	}
 }

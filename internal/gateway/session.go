@@ -54,6 +54,7 @@ type Session struct {
 	heard       bool // a frame arrived since the last ping
 	pinged      bool // a ping is outstanding
 	attached    bool
+	queuedBytes int // bytes in out, not yet written
 	cancel      context.CancelFunc
 }
 
@@ -201,6 +202,9 @@ func (s *Session) writer(ctx context.Context) {
 				err = s.conn.Write(wctx, f.data)
 				cancel()
 			}
+			s.mu.Lock()
+			s.queuedBytes -= len(f.data)
+			s.mu.Unlock()
 			if err != nil {
 				s.mu.Lock()
 				s.abortLocked(websocket.StatusInternalError, "write failed")
@@ -218,10 +222,17 @@ func (s *Session) writer(ctx context.Context) {
 	}
 }
 
-// enqueueLocked queues f without blocking; on overflow the socket is cut off.
+// enqueueLocked queues f without blocking; when the queue is full (WriteQueue frames or
+// WriteQueueBytes bytes) the socket is cut off instead.
 func (s *Session) enqueueLocked(f outFrame) bool {
+	if s.queuedBytes > 0 && s.queuedBytes+len(f.data) > s.g.opt.WriteQueueBytes { // one big frame alone always fits
+		s.g.opt.Logger.Warn("twilsock: disconnecting a slow client", "identity", s.principal.Identity, "err", errSlow)
+		s.abortLocked(websocket.StatusPolicyViolation, "client too slow")
+		return false
+	}
 	select {
 	case s.out <- f:
+		s.queuedBytes += len(f.data)
 		return true
 	default:
 		s.g.opt.Logger.Warn("twilsock: disconnecting a slow client", "identity", s.principal.Identity, "err", errSlow)
