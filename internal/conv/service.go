@@ -50,6 +50,8 @@ type Options struct {
 	Events EventSink
 	// PreHook calls pre-event webhooks for SDK actions (nil: none are called).
 	PreHook PreHook
+	// Changes records every change's events inside its transaction (nil: none).
+	Changes ChangeRecorder
 	// LookupCacheTTL is how long verified credentials and resolved services are reused
 	// without reading the store (0: DefaultLookupCacheTTL; negative: never).
 	LookupCacheTTL time.Duration
@@ -63,11 +65,12 @@ type Service struct {
 	events  EventSink
 	preHook PreHook
 	cache   *lookupCache
+	changes ChangeRecorder
 }
 
 // NewService returns a Service over store.
 func NewService(store Store, opts Options) *Service {
-	s := &Service{store: store, now: opts.Clock, sids: opts.SIDs, events: opts.Events, preHook: opts.PreHook}
+	s := &Service{store: store, now: opts.Clock, sids: opts.SIDs, events: opts.Events, preHook: opts.PreHook, changes: opts.Changes}
 	if s.now == nil {
 		s.now = time.Now
 	}

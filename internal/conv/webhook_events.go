@@ -206,6 +206,9 @@ func wordEdge(s string, i int) bool {
 // sends them after commit, also after a crash). Targets and filters are resolved now: a
 // configuration changed later does not alter what this change sends.
 func (s *Service) emit(ctx context.Context, tx Store, events ...Event) error {
+	if err := s.recordChanges(ctx, tx, events); err != nil {
+		return err
+	}
 	var ds []*WebhookDelivery
 	for _, e := range events {
 		if !firesWebhooks(e) {
