@@ -103,7 +103,7 @@ func conversationData(c *conv.Conversation, lastMessage any) json.RawMessage {
 		"friendlyName": c.FriendlyName, "uniqueName": c.UniqueName, "attributes": attrs(c.Attributes),
 		"createdBy": "system", "dateCreated": iso(c.DateCreated), "dateUpdated": iso(c.DateUpdated),
 		"messages": MessagesList(c.ServiceSid, c.Sid).Sid, "roster": Roster(c.ServiceSid, c.Sid).Sid,
-		"state": map[string]any{"current": c.State, "dateUpdated": iso(c.DateUpdated)},
+		"state":    map[string]any{"current": c.State, "dateUpdated": iso(c.DateUpdated)},
 		"bindings": map[string]any{},
 	}
 	if lastMessage != nil {
