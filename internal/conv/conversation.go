@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// ConversationParams are the form fields of conversation create and update; nil means absent.
+// ConversationParams are the fields of conversation create and update; nil means absent.
 type ConversationParams struct {
 	FriendlyName        *string
 	UniqueName          *string
@@ -15,8 +15,8 @@ type ConversationParams struct {
 	State               *string
 	TimersInactive      *string
 	TimersClosed        *string
-	DateCreated         *string
-	DateUpdated         *string
+	DateCreated         *time.Time // parsed by the front door (ParseDateParam)
+	DateUpdated         *time.Time
 	EmailAddress        *string
 	EmailName           *string
 }
@@ -151,9 +151,7 @@ func (s *Service) newConversation(ctx context.Context, svc *ChatService, p Conve
 	now := s.clock()
 	c := &Conversation{Sid: s.sids.New(PrefixConversation), AccountSid: svc.AccountSid, ServiceSid: svc.Sid,
 		Attributes: "{}", State: StateActive, DateCreated: now, DateUpdated: now}
-	if err := applyDates(&c.DateCreated, &c.DateUpdated, p.DateCreated, p.DateUpdated); err != nil {
-		return nil, err
-	}
+	setDates(&c.DateCreated, &c.DateUpdated, p.DateCreated, p.DateUpdated)
 	if err := s.applyConversationParams(c, p, true); err != nil {
 		return nil, err
 	}
@@ -170,26 +168,6 @@ func insertConversationTx(ctx context.Context, tx Store, c *Conversation) error 
 			return Errorf(KindConflict, 50353, "Conversation with provided unique name already exists")
 		}
 		return err
-	}
-	return nil
-}
-
-// applyDates sets created/updated from DateCreated/DateUpdated form values.
-// Errors: 50308, 50309.
-func applyDates(created, updated *time.Time, dc, du *string) error {
-	t, err := parseOptionalDate(dc, "DateCreated", 50308)
-	if err != nil {
-		return err
-	}
-	if t != nil {
-		*created = *t
-	}
-	t, err = parseOptionalDate(du, "DateUpdated", 50309)
-	if err != nil {
-		return err
-	}
-	if t != nil {
-		*updated = *t
 	}
 	return nil
 }
@@ -265,9 +243,7 @@ func (s *Service) UpdateConversation(ctx context.Context, sc Scope, ref string, 
 		wasClosed := c.State == StateClosed
 		from := c.State
 		c.DateUpdated = s.clock()
-		if err := applyDates(&c.DateCreated, &c.DateUpdated, p.DateCreated, p.DateUpdated); err != nil {
-			return err
-		}
+		setDates(&c.DateCreated, &c.DateUpdated, p.DateCreated, p.DateUpdated)
 		if err := s.applyConversationParams(c, p, false); err != nil {
 			return err
 		}
@@ -320,10 +296,4 @@ func (s *Service) DeleteConversation(ctx context.Context, sc Scope, ref string, 
 	}
 	s.publish(ctx, "onConversationRemoved", gone, nil, o)
 	return nil
-}
-
-// publish notifies the event sink, after commit, of a change whose webhook deliveries emit
-// wrote in its transaction (the webhook dispatcher wakes up on it).
-func (s *Service) publish(ctx context.Context, typ string, c *Conversation, p *Participant, o WriteOptions) {
-	s.events.Publish(ctx, s.event(typ, c, p, o))
 }

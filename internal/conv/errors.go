@@ -63,7 +63,12 @@ func AsError(err error) (*Error, bool) {
 	return nil, false
 }
 
-// invalid is shorthand for a 400 error.
-func invalid(code int, format string, args ...any) *Error {
+// Invalid is a 400 error with Twilio code code: the front doors use it for the parameters
+// they parse themselves (dates, JSON parameters), so that the client sees the same code and
+// message whichever layer refused the value.
+func Invalid(code int, format string, args ...any) *Error {
 	return Errorf(KindInvalid, code, format, args...)
 }
+
+// invalid is shorthand for Invalid.
+func invalid(code int, format string, args ...any) *Error { return Invalid(code, format, args...) }

@@ -66,8 +66,8 @@ type MessageCreate struct {
 	ContentSid       *string
 	ContentVariables *string
 	Subject          *string
-	DateCreated      *string
-	DateUpdated      *string
+	DateCreated      *time.Time // parsed by the front door (ParseDateParam)
+	DateUpdated      *time.Time
 }
 
 // MessageUpdate are the form fields of message update; nil means absent.
@@ -76,8 +76,8 @@ type MessageUpdate struct {
 	Body        *string
 	Attributes  *string
 	Subject     *string
-	DateCreated *string
-	DateUpdated *string
+	DateCreated *time.Time
+	DateUpdated *time.Time
 }
 
 // validateAuthor checks an Author value. Error: 50310 (over 256 characters or not UTF-8).
@@ -155,9 +155,7 @@ func (s *Service) newMessage(in MessageCreate) (*Message, error) {
 		}
 		m.Subject = *in.Subject
 	}
-	if err := applyDates(&m.DateCreated, &m.DateUpdated, in.DateCreated, in.DateUpdated); err != nil {
-		return nil, err
-	}
+	setDates(&m.DateCreated, &m.DateUpdated, in.DateCreated, in.DateUpdated)
 	if in.DateUpdated == nil {
 		// A message that was never edited has date_updated equal to date_created.
 		m.DateUpdated = m.DateCreated
@@ -381,9 +379,7 @@ func (s *Service) UpdateMessage(ctx context.Context, sc Scope, convRef, sid stri
 		if in.Subject != nil {
 			m.Subject = *in.Subject
 		}
-		if err := applyDates(&m.DateCreated, &m.DateUpdated, in.DateCreated, in.DateUpdated); err != nil {
-			return err
-		}
+		setDates(&m.DateCreated, &m.DateUpdated, in.DateCreated, in.DateUpdated)
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return mapStoreErr(err)
 		}
@@ -434,28 +430,6 @@ func (s *Service) publishMessage(ctx context.Context, typ string, c *Conversatio
 }
 
 // ---- read horizon -----------------------------------------------------------------------
-
-// readHorizon returns the LastReadMessageIndex to store for participants of c when idx is
-// given: an index beyond the conversation's last message index is lowered to it, so the
-// horizon never covers messages that do not exist yet. nil (clearing it) stays nil.
-// Error: 50421 when the conversation has never had a message.
-func readHorizon(ctx context.Context, st Store, c *Conversation, idx *int64) (*int64, error) {
-	if idx == nil {
-		return nil, nil
-	}
-	next, err := st.MessageIndexCounter(ctx, c.Sid)
-	if err != nil {
-		return nil, mapStoreErr(err)
-	}
-	if next == 0 {
-		return nil, invalid(50421, "Invalid last read message index: conversation %s has no messages yet", c.Sid)
-	}
-	if *idx > next-1 {
-		last := next - 1
-		return &last, nil
-	}
-	return idx, nil
-}
 
 // Covers reports whether a read horizon (a participant's LastReadMessageIndex, nil when
 // unset) covers the message with index idx: the participant has read it.

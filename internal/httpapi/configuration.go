@@ -505,32 +505,3 @@ func (a *API) deletePushBinding(w http.ResponseWriter, r *http.Request, rc *reqC
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
-
-// ---- conversation with participants ----
-
-func (a *API) createConversationWithParticipants(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	o, err := writeOpts(r)
-	if err != nil {
-		return err
-	}
-	f, err := readForm(r)
-	if err != nil {
-		return err
-	}
-	participants := f.list("Participant")
-	c, _, err := a.svc.CreateConversationWithParticipants(r.Context(), rc.scope, conversationParams(f), participants, o)
-	if err != nil {
-		return err
-	}
-	out := rc.conversation(c)
-	u := out.URL
-	out.Links = map[string]string{"participants": u + "/Participants", "messages": u + "/Messages", "webhooks": u + "/Webhooks"}
-	// Twilio answers 202 Accepted when participants are given (it adds them asynchronously);
-	// Parley has created them all before answering.
-	status := http.StatusCreated
-	if len(participants) > 0 {
-		status = http.StatusAccepted
-	}
-	writeJSON(w, status, out)
-	return nil
-}
