@@ -19,6 +19,7 @@ import (
 	"github.com/parley-dev/parley/internal/delivery"
 	"github.com/parley-dev/parley/internal/httpapi"
 	"github.com/parley-dev/parley/internal/store"
+	"github.com/parley-dev/parley/internal/webhook"
 )
 
 // DefaultAddr is where "parley serve" listens unless told otherwise.
@@ -199,8 +200,11 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 	}
 	defer st.Close()
 	hub := delivery.NewHub() // wakes the dispatcher and live streams on new messages
-	webhooks, preHooks := newWebhooks(st, cfg, log)
-	svc := conv.NewService(st, conv.Options{Events: conv.MultiSink{hub, webhooks}, PreHook: preHooks})
+	// notify wakes the webhook dispatcher after changes with webhooks.
+	notify := webhook.NewNotifier()
+	svc := conv.NewService(st, conv.Options{Events: conv.MultiSink{hub, notify}, WebhookFormat: webhook.Format{},
+		PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout)})
+	webhooks := newWebhooks(svc, notify, cfg, log)
 
 	var accounts []*conv.Account
 	for _, a := range cfg.Accounts {

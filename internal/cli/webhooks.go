@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/webhook"
 )
 
@@ -45,12 +44,10 @@ func webhookFlags(fs *flag.FlagSet, getenv func(string) string, c *Config) {
 		"how long finished deliveries stay in /parley/v1/Webhooks/Deliveries; negative keeps them (env PARLEY_WEBHOOK_LOG_RETENTION)")
 }
 
-// newWebhooks returns the post-event dispatcher over st (also the EventSink that wakes it)
-// and the pre-event caller, as cfg configures them.
-func newWebhooks(st conv.Store, cfg *Config, log *slog.Logger) (*webhook.Dispatcher, *webhook.Caller) {
-	d := webhook.New(st, webhook.Options{Timeout: cfg.Webhooks.Timeout, MaxAttempts: cfg.Webhooks.Attempts,
-		Backoff: cfg.Webhooks.Backoff, Retention: cfg.Webhooks.Retention, Log: log})
-	return d, webhook.NewCaller(nil, cfg.Webhooks.Timeout)
+// newWebhooks returns the post-event dispatcher over q, woken by notify, as cfg configures it.
+func newWebhooks(q webhook.Queue, notify *webhook.Notifier, cfg *Config, log *slog.Logger) *webhook.Dispatcher {
+	return webhook.New(q, webhook.Options{Timeout: cfg.Webhooks.Timeout, MaxAttempts: cfg.Webhooks.Attempts,
+		Backoff: cfg.Webhooks.Backoff, Retention: cfg.Webhooks.Retention, Wake: notify.C(), Log: log})
 }
 
 // runWebhooks runs d until stop is called (stop waits for it). Deliveries enqueued before a

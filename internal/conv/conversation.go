@@ -135,12 +135,12 @@ func (s *Service) CreateConversation(ctx context.Context, sc Scope, p Conversati
 		if err := insertConversationTx(ctx, tx, c); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, s.event("onConversationAdded", c, nil, o))
+		return s.emit(ctx, tx, s.event(EventConversationAdded, c, nil, o))
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, "onConversationAdded", c, nil, o)
+	s.publish(ctx, EventConversationAdded, c, nil, o)
 	return c, nil
 }
 
@@ -264,7 +264,7 @@ func (s *Service) UpdateConversation(ctx context.Context, sc Scope, ref string, 
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, "onConversationUpdated", out, nil, o)
+	s.publish(ctx, EventConversationUpdated, out, nil, o)
 	return out, nil
 }
 
@@ -286,7 +286,7 @@ func (s *Service) DeleteConversation(ctx context.Context, sc Scope, ref string, 
 		gone = c
 		// The deliveries are resolved before the delete, which removes the conversation's
 		// own webhooks.
-		if err := s.emit(ctx, tx, s.event("onConversationRemoved", c, nil, o)); err != nil {
+		if err := s.emit(ctx, tx, s.event(EventConversationRemoved, c, nil, o)); err != nil {
 			return err
 		}
 		return mapStoreErr(tx.DeleteConversation(ctx, svc.Sid, c.Sid))
@@ -294,6 +294,6 @@ func (s *Service) DeleteConversation(ctx context.Context, sc Scope, ref string, 
 	if err != nil {
 		return err
 	}
-	s.publish(ctx, "onConversationRemoved", gone, nil, o)
+	s.publish(ctx, EventConversationRemoved, gone, nil, o)
 	return nil
 }

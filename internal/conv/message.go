@@ -257,11 +257,11 @@ func (s *Service) CreateMessage(ctx context.Context, sc Scope, convRef string, i
 	}
 	m.Delivery = SummarizeDeliveries(deliveries)
 	if activated {
-		e := s.messageEvent("onConversationStateUpdated", conv, m, o)
+		e := s.messageEvent(EventConversationStateUpdated, conv, m, o)
 		e.StateFrom = StateInactive
 		s.events.Publish(ctx, e)
 	}
-	s.publishMessage(ctx, "onMessageAdded", conv, m, o)
+	s.publishMessage(ctx, EventMessageAdded, conv, m, o)
 	return m, nil
 }
 
@@ -384,7 +384,7 @@ func (s *Service) UpdateMessage(ctx context.Context, sc Scope, convRef, sid stri
 			return mapStoreErr(err)
 		}
 		out = m
-		return s.emit(ctx, tx, s.messageEvent("onMessageUpdated", c, m, o))
+		return s.emit(ctx, tx, s.messageEvent(EventMessageUpdated, c, m, o))
 	})
 	if err != nil {
 		return nil, err
@@ -392,7 +392,7 @@ func (s *Service) UpdateMessage(ctx context.Context, sc Scope, convRef, sid stri
 	if err := s.summarize(ctx, []*Message{out}); err != nil {
 		return nil, err
 	}
-	s.publishMessage(ctx, "onMessageUpdated", conv, out, o)
+	s.publishMessage(ctx, EventMessageUpdated, conv, out, o)
 	return out, nil
 }
 
@@ -415,17 +415,17 @@ func (s *Service) DeleteMessage(ctx context.Context, sc Scope, convRef, sid stri
 		if err := tx.DeleteMessage(ctx, c.Sid, m.Sid); err != nil {
 			return mapStoreErr(err)
 		}
-		return s.emit(ctx, tx, s.messageEvent("onMessageRemoved", c, m, o))
+		return s.emit(ctx, tx, s.messageEvent(EventMessageRemoved, c, m, o))
 	})
 	if err != nil {
 		return err
 	}
-	s.publishMessage(ctx, "onMessageRemoved", conv, gone, o)
+	s.publishMessage(ctx, EventMessageRemoved, conv, gone, o)
 	return nil
 }
 
 // publishMessage publishes a message event of conversation c.
-func (s *Service) publishMessage(ctx context.Context, typ string, c *Conversation, m *Message, o WriteOptions) {
+func (s *Service) publishMessage(ctx context.Context, typ EventType, c *Conversation, m *Message, o WriteOptions) {
 	s.events.Publish(ctx, s.messageEvent(typ, c, m, o))
 }
 

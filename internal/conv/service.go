@@ -9,45 +9,14 @@ import (
 	"time"
 )
 
-// EventSink receives the post-event of every committed change (onParticipantAdded, ...).
-// The webhook engine implements it; WebhookEnabled carries the X-Twilio-Webhook-Enabled intent.
-type EventSink interface {
-	Publish(ctx context.Context, e Event)
-}
-
-// Event is a committed change.
-type Event struct {
-	Type            string // onParticipantAdded, onParticipantUpdated, onParticipantRemoved, onConversationAdded, ...
-	Source          string // "API"
-	AccountSid      string
-	ServiceSid      string
-	ConversationSid string
-	// WebhookEnabled is true when the REST request carried X-Twilio-Webhook-Enabled: true.
-	WebhookEnabled bool
-	Conversation   *Conversation
-	Participant    *Participant
-	// Message is the message of onMessageAdded, onMessageUpdated and onMessageRemoved.
-	Message *Message
-	// User is the user of onUserAdded and onUserUpdated.
-	User *User
-	Time time.Time
-	// ClientIdentity is the identity of the SDK user who acted (Source SDK only).
-	ClientIdentity string
-	// StateFrom is the previous state of onConversationStateUpdated ("" when unknown).
-	StateFrom string
-}
-
-// NopEvents discards events.
-type NopEvents struct{}
-
-// Publish does nothing.
-func (NopEvents) Publish(context.Context, Event) {}
-
 // Options configure a Service; zero values get production defaults.
 type Options struct {
 	Clock  func() time.Time
 	SIDs   SIDGen
 	Events EventSink
+	// WebhookFormat renders the requests of post-event webhooks (package webhook's Format).
+	// Without one no post-event webhook deliveries are written.
+	WebhookFormat WebhookFormat
 	// PreHook calls pre-event webhooks for SDK actions (nil: none are called).
 	PreHook PreHook
 	// LookupCacheTTL is how long verified credentials and resolved services are reused
@@ -61,13 +30,14 @@ type Service struct {
 	now     func() time.Time
 	sids    SIDGen
 	events  EventSink
+	format  WebhookFormat
 	preHook PreHook
 	cache   *lookupCache
 }
 
 // NewService returns a Service over store.
 func NewService(store Store, opts Options) *Service {
-	s := &Service{store: store, now: opts.Clock, sids: opts.SIDs, events: opts.Events, preHook: opts.PreHook}
+	s := &Service{store: store, now: opts.Clock, sids: opts.SIDs, events: opts.Events, format: opts.WebhookFormat, preHook: opts.PreHook}
 	if s.now == nil {
 		s.now = time.Now
 	}

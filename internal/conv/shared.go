@@ -63,6 +63,6 @@ func readHorizon(ctx context.Context, st Store, c *Conversation, idx *int64) (*i
 
 // publish notifies the event sink, after commit, of a change whose webhook deliveries emit
 // wrote in its transaction (the webhook dispatcher wakes up on it).
-func (s *Service) publish(ctx context.Context, typ string, c *Conversation, p *Participant, o WriteOptions) {
+func (s *Service) publish(ctx context.Context, typ EventType, c *Conversation, p *Participant, o WriteOptions) {
 	s.events.Publish(ctx, s.event(typ, c, p, o))
 }

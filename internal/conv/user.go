@@ -165,12 +165,12 @@ func (s *Service) CreateUser(ctx context.Context, sc Scope, in UserCreate, o Wri
 		} else if err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, s.userEvent("onUserAdded", u, o))
+		return s.emit(ctx, tx, s.userEvent(EventUserAdded, u, o))
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.events.Publish(ctx, s.userEvent("onUserAdded", u, o))
+	s.events.Publish(ctx, s.userEvent(EventUserAdded, u, o))
 	return u, s.reachability(ctx, u)
 }
 
@@ -274,12 +274,12 @@ func (s *Service) UpdateUser(ctx context.Context, sc Scope, ref string, in UserU
 			return mapStoreErr(err)
 		}
 		out = u
-		return s.emit(ctx, tx, s.userEvent("onUserUpdated", u, o))
+		return s.emit(ctx, tx, s.userEvent(EventUserUpdated, u, o))
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.events.Publish(ctx, s.userEvent("onUserUpdated", out, o))
+	s.events.Publish(ctx, s.userEvent(EventUserUpdated, out, o))
 	return out, s.reachability(ctx, out)
 }
 
@@ -336,7 +336,7 @@ func (s *Service) DeleteUser(ctx context.Context, sc Scope, ref string, o WriteO
 			} else if err != nil {
 				return err
 			}
-			events = append(events, s.event("onParticipantRemoved", m.Conversation, m.Participant, o))
+			events = append(events, s.event(EventParticipantRemoved, m.Conversation, m.Participant, o))
 			gone = append(gone, m)
 		}
 		return s.emit(ctx, tx, events...)
@@ -345,7 +345,7 @@ func (s *Service) DeleteUser(ctx context.Context, sc Scope, ref string, o WriteO
 		return err
 	}
 	for _, m := range gone {
-		s.publish(ctx, "onParticipantRemoved", m.Conversation, m.Participant, o)
+		s.publish(ctx, EventParticipantRemoved, m.Conversation, m.Participant, o)
 	}
 	return nil
 }
@@ -368,7 +368,7 @@ func allUserMemberships(ctx context.Context, st Store, serviceSid, identity stri
 }
 
 // userEvent returns the event of a change of user u made with o.
-func (s *Service) userEvent(typ string, u *User, o WriteOptions) Event {
+func (s *Service) userEvent(typ EventType, u *User, o WriteOptions) Event {
 	e := s.event(typ, nil, nil, o)
 	e.AccountSid, e.ServiceSid, e.User = u.AccountSid, u.ServiceSid, u
 	return e
@@ -522,12 +522,12 @@ func (s *Service) UpdateUserConversation(ctx context.Context, sc Scope, userRef,
 			return err
 		}
 		out = uc
-		return s.emit(ctx, tx, s.event("onParticipantUpdated", c, p, o))
+		return s.emit(ctx, tx, s.event(EventParticipantUpdated, c, p, o))
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, "onParticipantUpdated", out.Conversation, out.Participant, o)
+	s.publish(ctx, EventParticipantUpdated, out.Conversation, out.Participant, o)
 	return out, nil
 }
 

@@ -71,18 +71,18 @@ func (s *Service) CreateConversationWithParticipants(ctx context.Context, sc Sco
 				return which(i, err)
 			}
 		}
-		evs := []Event{s.event("onConversationAdded", c, nil, o)} // webhook deliveries, in this transaction
+		evs := []Event{s.event(EventConversationAdded, c, nil, o)} // webhook deliveries, in this transaction
 		for _, pp := range ps {
-			evs = append(evs, s.event("onParticipantAdded", c, pp, o))
+			evs = append(evs, s.event(EventParticipantAdded, c, pp, o))
 		}
 		return s.emit(ctx, tx, evs...)
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	s.publish(ctx, "onConversationAdded", c, nil, o)
+	s.publish(ctx, EventConversationAdded, c, nil, o)
 	for _, pp := range ps {
-		s.publish(ctx, "onParticipantAdded", c, pp, o)
+		s.publish(ctx, EventParticipantAdded, c, pp, o)
 	}
 	return c, ps, nil
 }

@@ -114,9 +114,10 @@ func New(t testing.TB, e storetest.Engine) *Server {
 	clock := &Clock{t: time.Date(2015, 12, 16, 22, 18, 37, 0, time.UTC)}
 	rec := &Recorder{}
 	hub := delivery.NewHub()
-	webhooks := newWebhooks(t, st, clock, slog.New(slog.NewTextHandler(io.Discard, nil))) // webhooks.go
-	svc := conv.NewService(st, conv.Options{Clock: clock.Now, SIDs: &conv.SequentialSIDs{}, Events: conv.MultiSink{rec, hub, webhooks},
+	notify := webhook.NewNotifier()
+	svc := conv.NewService(st, conv.Options{Clock: clock.Now, SIDs: &conv.SequentialSIDs{}, Events: conv.MultiSink{rec, hub, notify}, WebhookFormat: webhook.Format{},
 		PreHook: webhook.NewCaller(nil, 0)})
+	webhooks := newWebhooks(t, svc, notify, clock, slog.New(slog.NewTextHandler(io.Discard, nil))) // webhooks.go
 	ctx := context.Background()
 	for _, a := range [][2]string{{AccountSid, AuthToken}, {Account2Sid, Auth2Token}} {
 		if _, err := svc.EnsureAccount(ctx, a[0], a[1]); err != nil {
