@@ -1,7 +1,9 @@
 // Package conv is Parley's domain: the Conversations resources (accounts, services, roles,
 // conversations, participants), their SIDs, the error kinds Twilio answers with, the Store
 // interface that persistence engines implement, and the Service that enforces every business
-// rule. It imports neither net/http nor database/sql.
+// rule. It imports neither net/http nor database/sql, and knows no wire format: the front
+// doors (package httpapi) decode requests into typed commands (Opt for fields that may be
+// cleared) and package webhook renders events as webhook requests.
 package conv
 
 import (

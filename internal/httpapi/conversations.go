@@ -127,3 +127,53 @@ func (a *API) listConversations(w http.ResponseWriter, r *http.Request, rc *reqC
 	listURL := rc.servicePrefix(rc.scope.ServiceSid) + "/Conversations"
 	return writeList(w, p, items, func(c *conv.Conversation) int64 { return c.Seq }, listURL, filters, "conversations", rc.conversation)
 }
+
+// ---- conversations ----
+
+type timersJSON struct {
+	DateInactive *twDate `json:"date_inactive,omitempty"`
+	DateClosed   *twDate `json:"date_closed,omitempty"`
+}
+
+type emailBindingJSON struct {
+	ProjectedAddress string `json:"projected_address"`
+	Name             string `json:"name"`
+}
+
+type bindingsJSON struct {
+	Email *emailBindingJSON `json:"email,omitempty"`
+}
+
+type conversationJSON struct {
+	Sid                 string            `json:"sid"`
+	AccountSid          string            `json:"account_sid"`
+	ChatServiceSid      string            `json:"chat_service_sid"`
+	MessagingServiceSid *string           `json:"messaging_service_sid"`
+	FriendlyName        *string           `json:"friendly_name"`
+	UniqueName          *string           `json:"unique_name"`
+	Attributes          string            `json:"attributes"`
+	DateCreated         twDate            `json:"date_created"`
+	DateUpdated         twDate            `json:"date_updated"`
+	State               string            `json:"state"`
+	Timers              timersJSON        `json:"timers"`
+	Bindings            bindingsJSON      `json:"bindings"`
+	URL                 string            `json:"url"`
+	Links               map[string]string `json:"links"`
+}
+
+func (rc *reqCtx) conversation(c *conv.Conversation) conversationJSON {
+	u := rc.conversationURL(c.ServiceSid, c.Sid)
+	out := conversationJSON{
+		Sid: c.Sid, AccountSid: c.AccountSid, ChatServiceSid: c.ServiceSid, MessagingServiceSid: nullable(c.MessagingServiceSid),
+		FriendlyName: c.FriendlyName, UniqueName: c.UniqueName, Attributes: c.Attributes,
+		DateCreated: twDate(c.DateCreated), DateUpdated: twDate(c.DateUpdated), State: c.State,
+		Timers: timersJSON{DateInactive: datePtr(c.DateInactive), DateClosed: datePtr(c.DateClosed)},
+		URL:    u,
+		Links: map[string]string{"participants": u + "/Participants", "messages": u + "/Messages",
+			"webhooks": u + "/Webhooks", "export": u + "/Export"},
+	}
+	if c.EmailAddress != "" || c.EmailName != "" {
+		out.Bindings.Email = &emailBindingJSON{ProjectedAddress: c.EmailAddress, Name: c.EmailName}
+	}
+	return out
+}
