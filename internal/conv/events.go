@@ -73,3 +73,43 @@ type NopEvents struct{}
 
 // Publish does nothing.
 func (NopEvents) Publish(context.Context, Event) {}
+
+// event returns the event of a change of conversation c (and participant p) made with o.
+func (s *Service) event(typ EventType, c *Conversation, p *Participant, o WriteOptions) Event {
+	e := Event{Type: typ, Source: o.Source, WebhookEnabled: o.WebhookEnabled, Conversation: c, Participant: p, Time: s.clock()}
+	if e.Source == "" {
+		e.Source = SourceAPI
+	}
+	if e.Source == SourceSDK {
+		e.ClientIdentity = o.ClientIdentity
+	}
+	if c != nil {
+		e.AccountSid, e.ServiceSid, e.ConversationSid = c.AccountSid, c.ServiceSid, c.Sid
+	}
+	return e
+}
+
+// messageEvent returns the event of a change of message m of conversation c made with o.
+func (s *Service) messageEvent(typ EventType, c *Conversation, m *Message, o WriteOptions) Event {
+	e := s.event(typ, c, nil, o)
+	e.Message = m
+	return e
+}
+
+// userEvent returns the event of a change of user u made with o.
+func (s *Service) userEvent(typ EventType, u *User, o WriteOptions) Event {
+	e := s.event(typ, nil, nil, o)
+	e.AccountSid, e.ServiceSid, e.User = u.AccountSid, u.ServiceSid, u
+	return e
+}
+
+// publish notifies the event sink, after commit, of a change whose webhook deliveries emit
+// wrote in its transaction (the webhook dispatcher wakes up on it).
+func (s *Service) publish(ctx context.Context, typ EventType, c *Conversation, p *Participant, o WriteOptions) {
+	s.events.Publish(ctx, s.event(typ, c, p, o))
+}
+
+// publishMessage publishes a message event of conversation c.
+func (s *Service) publishMessage(ctx context.Context, typ EventType, c *Conversation, m *Message, o WriteOptions) {
+	s.events.Publish(ctx, s.messageEvent(typ, c, m, o))
+}

@@ -424,11 +424,6 @@ func (s *Service) DeleteMessage(ctx context.Context, sc Scope, convRef, sid stri
 	return nil
 }
 
-// publishMessage publishes a message event of conversation c.
-func (s *Service) publishMessage(ctx context.Context, typ EventType, c *Conversation, m *Message, o WriteOptions) {
-	s.events.Publish(ctx, s.messageEvent(typ, c, m, o))
-}
-
 // ---- read horizon -----------------------------------------------------------------------
 
 // Covers reports whether a read horizon (a participant's LastReadMessageIndex, nil when

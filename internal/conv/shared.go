@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Helpers several resources share: dates given by the client, the read horizon, and the
-// after-commit notification of the event sink.
+// Helpers several resources share: dates given by the client and the read horizon. (Events
+// and their after-commit publishing are in events.go.)
 
 // applyDates sets created/updated from DateCreated/DateUpdated form values (participant
 // create and update, which still take the form strings; the other commands use setDates).
@@ -59,10 +59,4 @@ func readHorizon(ctx context.Context, st Store, c *Conversation, idx *int64) (*i
 		return &last, nil
 	}
 	return idx, nil
-}
-
-// publish notifies the event sink, after commit, of a change whose webhook deliveries emit
-// wrote in its transaction (the webhook dispatcher wakes up on it).
-func (s *Service) publish(ctx context.Context, typ EventType, c *Conversation, p *Participant, o WriteOptions) {
-	s.events.Publish(ctx, s.event(typ, c, p, o))
 }

@@ -367,13 +367,6 @@ func allUserMemberships(ctx context.Context, st Store, serviceSid, identity stri
 	}
 }
 
-// userEvent returns the event of a change of user u made with o.
-func (s *Service) userEvent(typ EventType, u *User, o WriteOptions) Event {
-	e := s.event(typ, nil, nil, o)
-	e.AccountSid, e.ServiceSid, e.User = u.AccountSid, u.ServiceSid, u
-	return e
-}
-
 // ---- User Conversations ----
 
 // membership returns u's participant in conversation c and its notification level, read

@@ -105,21 +105,6 @@ func (ch PreEventChanges) merge(later PreEventChanges) PreEventChanges {
 	return ch
 }
 
-// event returns the event of a change of conversation c (and participant p) made with o.
-func (s *Service) event(typ EventType, c *Conversation, p *Participant, o WriteOptions) Event {
-	e := Event{Type: typ, Source: o.Source, WebhookEnabled: o.WebhookEnabled, Conversation: c, Participant: p, Time: s.clock()}
-	if e.Source == "" {
-		e.Source = SourceAPI
-	}
-	if e.Source == SourceSDK {
-		e.ClientIdentity = o.ClientIdentity
-	}
-	if c != nil {
-		e.AccountSid, e.ServiceSid, e.ConversationSid = c.AccountSid, c.ServiceSid, c.Sid
-	}
-	return e
-}
-
 // firesWebhooks reports whether e fires post-event webhooks: every SDK, SMS/WhatsApp or
 // timer-driven change does; a REST change only when its request carried
 // X-Twilio-Webhook-Enabled: true
@@ -340,13 +325,6 @@ func (s *Service) emitConversationUpdated(ctx context.Context, tx Store, c *Conv
 		evs = append(evs, st)
 	}
 	return s.emit(ctx, tx, evs...)
-}
-
-// messageEvent returns the event of a change of message m of conversation c made with o.
-func (s *Service) messageEvent(typ EventType, c *Conversation, m *Message, o WriteOptions) Event {
-	e := s.event(typ, c, nil, o)
-	e.Message = m
-	return e
 }
 
 // emitMessageAdded emits onMessageAdded for m and, when the message made conversation c
