@@ -279,8 +279,8 @@ func preTargets(ctx context.Context, st Store, accountSid, serviceSid string, ty
 // from an SMS/WhatsApp participant, in order:
 // account level, then service level. A 4xx or 5xx answer rejects the action (50056, 403); no
 // answer (timeout after 5 s, connection failure) lets it through unchanged; a 2xx answer
-// with a JSON object may change the fields Twilio lets that event change (preEventFields;
-// nothing for participant events, see allowedChanges) and returns those changes. REST
+// with a JSON object may change the fields Twilio lets that event change (allowedChanges;
+// nothing for participant events), and preEvent returns those changes. REST
 // actions never consult pre-event webhooks (Twilio fires them for SDK actions only), so for
 // them it returns no changes.
 func (s *Service) preEvent(ctx context.Context, e Event) (PreEventChanges, error) {
