@@ -159,15 +159,16 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		}()
 	}
 	a.Hub = delivery.NewHub() // wakes the delivery dispatcher and the live streams
-	a.Webhooks = webhook.New(a.Store, webhook.Options{Clock: opts.Clock, Timeout: cfg.Webhooks.Timeout,
-		MaxAttempts: cfg.Webhooks.Attempts, Backoff: cfg.Webhooks.Backoff, Retention: cfg.Webhooks.Retention,
-		PollInterval: opts.WebhookPoll, Log: log})
-	sinks := conv.MultiSink{a.Hub, a.Webhooks}
+	notify := webhook.NewNotifier() // wakes the webhook dispatcher after changes with webhooks
+	sinks := conv.MultiSink{a.Hub, notify}
 	if opts.Events != nil {
 		sinks = append(conv.MultiSink{opts.Events}, sinks...)
 	}
 	a.Service = conv.NewService(a.Store, conv.Options{Clock: opts.Clock, SIDs: opts.SIDs, Events: sinks,
-		PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout)})
+		WebhookFormat: webhook.Format{}, PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout)})
+	a.Webhooks = webhook.New(a.Service, webhook.Options{Clock: opts.Clock, Timeout: cfg.Webhooks.Timeout,
+		MaxAttempts: cfg.Webhooks.Attempts, Backoff: cfg.Webhooks.Backoff, Retention: cfg.Webhooks.Retention,
+		PollInterval: opts.WebhookPoll, Wake: notify.C(), Log: log})
 	carrier := opts.Carrier
 	if carrier == nil {
 		if carrier, err = newCarrier(a.Service, cfg.CarrierURL); err != nil {

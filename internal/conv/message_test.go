@@ -54,18 +54,6 @@ func TestUnreadCount(t *testing.T) {
 	}
 }
 
-func TestRetryDelay(t *testing.T) {
-	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
-	for i, w := range want {
-		if got := conv.RetryDelay(i + 1); got != w {
-			t.Errorf("RetryDelay(%d) = %v, want %v", i+1, got, w)
-		}
-	}
-	if got := conv.RetryDelay(100); got != conv.MaxRetryDelay {
-		t.Errorf("RetryDelay(100) = %v, want the cap %v", got, conv.MaxRetryDelay)
-	}
-}
-
 func TestReceiptStatusAndSummary(t *testing.T) {
 	d := func(channel, status string, present bool, horizon *int64) *conv.Delivery {
 		return &conv.Delivery{Channel: channel, Status: status, MessageIndex: 3, RecipientPresent: present, RecipientReadIndex: horizon}

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
 )
@@ -87,116 +86,6 @@ func (a *API) listRoles(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 		listURL = rc.base + "/v1/Services/" + rc.scope.ServiceSid + "/Roles"
 	}
 	return writeList(w, p, items, func(x *conv.Role) int64 { return x.Seq }, listURL, nil, "roles", rc.role)
-}
-
-// ---- conversations ----
-
-func conversationParams(f form) conv.ConversationParams {
-	return conv.ConversationParams{
-		FriendlyName: f.str("FriendlyName"), UniqueName: f.str("UniqueName"), Attributes: f.str("Attributes"),
-		MessagingServiceSid: f.str("MessagingServiceSid"), State: f.str("State"),
-		TimersInactive: f.str("Timers.Inactive"), TimersClosed: f.str("Timers.Closed"),
-		DateCreated: f.str("DateCreated"), DateUpdated: f.str("DateUpdated"),
-		EmailAddress: f.str("Bindings.Email.Address"), EmailName: f.str("Bindings.Email.Name"),
-	}
-}
-
-func (a *API) createConversation(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	o, err := writeOpts(r)
-	if err != nil {
-		return err
-	}
-	f, err := readForm(r)
-	if err != nil {
-		return err
-	}
-	c, err := a.svc.CreateConversation(r.Context(), rc.scope, conversationParams(f), o)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, rc.conversation(c))
-	return nil
-}
-
-func (a *API) fetchConversation(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	c, err := a.svc.FetchConversation(r.Context(), rc.scope, r.PathValue("Sid"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, rc.conversation(c))
-	return nil
-}
-
-func (a *API) updateConversation(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	o, err := writeOpts(r)
-	if err != nil {
-		return err
-	}
-	f, err := readForm(r)
-	if err != nil {
-		return err
-	}
-	c, err := a.svc.UpdateConversation(r.Context(), rc.scope, r.PathValue("Sid"), conversationParams(f), o)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, rc.conversation(c))
-	return nil
-}
-
-func (a *API) deleteConversation(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	o, err := writeOpts(r)
-	if err != nil {
-		return err
-	}
-	if err := a.svc.DeleteConversation(r.Context(), rc.scope, r.PathValue("Sid"), o); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// parseListDate parses StartDate/EndDate filters (ISO 8601 date or date-time).
-func parseListDate(q url.Values, name string) (*time.Time, error) {
-	v := q.Get(name)
-	if v == "" {
-		return nil, nil
-	}
-	if t, err := time.Parse("2006-01-02", v); err == nil {
-		return &t, nil
-	}
-	if t, ok := conv.ParseDate(v); ok {
-		return &t, nil
-	}
-	return nil, conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: %s must be an ISO 8601 date, not %q", name, v)
-}
-
-func (a *API) listConversations(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	q := r.URL.Query()
-	p, err := parsePaging(q)
-	if err != nil {
-		return err
-	}
-	var f conv.ConversationFilter
-	var filters [][2]string
-	if f.StartDate, err = parseListDate(q, "StartDate"); err != nil {
-		return err
-	}
-	if f.EndDate, err = parseListDate(q, "EndDate"); err != nil {
-		return err
-	}
-	f.State = q.Get("State")
-	for _, k := range []string{"StartDate", "EndDate", "State"} {
-		if v := q.Get(k); v != "" {
-			filters = append(filters, [2]string{k, v})
-		}
-	}
-	items, err := a.svc.ListConversations(r.Context(), rc.scope, f, p.query())
-	if err != nil {
-		return err
-	}
-	listURL := rc.servicePrefix(rc.scope.ServiceSid) + "/Conversations"
-	return writeList(w, p, items, func(c *conv.Conversation) int64 { return c.Seq }, listURL, filters, "conversations", rc.conversation)
 }
 
 // ---- participants ----

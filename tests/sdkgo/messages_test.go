@@ -209,8 +209,8 @@ func TestMessageLifecycle(t *testing.T) {
 		}
 		var types []string
 		for _, ev := range env.srv.Events.Events() {
-			if strings.HasPrefix(ev.Type, "onMessage") {
-				types = append(types, ev.Type)
+			if strings.HasPrefix(string(ev.Type), "onMessage") {
+				types = append(types, string(ev.Type))
 			}
 		}
 		if got := strings.Join(types, ","); got != "onMessageAdded,onMessageAdded,onMessageAdded,onMessageAdded,onMessageUpdated,onMessageUpdated,onMessageUpdated,onMessageRemoved,onMessageAdded" {

@@ -515,7 +515,7 @@ func TestWebhookEnabledHeader(t *testing.T) {
 		var kinds []string
 		for _, ev := range env.srv.Events.Events() {
 			if ev.Participant != nil && *ev.Participant.Identity == "w" {
-				kinds = append(kinds, ev.Type+"="+map[bool]string{true: "on", false: "off"}[ev.WebhookEnabled])
+				kinds = append(kinds, string(ev.Type)+"="+map[bool]string{true: "on", false: "off"}[ev.WebhookEnabled])
 			}
 		}
 		want := "onParticipantAdded=on onParticipantUpdated=off onParticipantRemoved=on"
