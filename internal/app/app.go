@@ -41,6 +41,7 @@ import (
 
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/delivery"
+	"github.com/parley-dev/parley/internal/gateway"
 	"github.com/parley-dev/parley/internal/httpapi"
 	"github.com/parley-dev/parley/internal/store"
 	"github.com/parley-dev/parley/internal/webhook"
@@ -129,6 +130,7 @@ type App struct {
 	ownStore  bool
 	delivery  *delivery.Dispatcher
 	handler   http.Handler
+	chat      *chat
 	mu        sync.Mutex
 	stops     []func()
 	closeOnce sync.Once
@@ -158,14 +160,19 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 			}
 		}()
 	}
-	a.Hub = delivery.NewHub() // wakes the delivery dispatcher and the live streams
+	a.Hub = delivery.NewHub()       // wakes the delivery dispatcher and the live streams
 	notify := webhook.NewNotifier() // wakes the webhook dispatcher after changes with webhooks
 	sinks := conv.MultiSink{a.Hub, notify}
 	if opts.Events != nil {
 		sinks = append(conv.MultiSink{opts.Events}, sinks...)
 	}
-	a.Service = conv.NewService(a.Store, conv.Options{Clock: opts.Clock, SIDs: opts.SIDs, Events: sinks,
-		WebhookFormat: webhook.Format{}, PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout)})
+	ch, svcStore, changes := newChat(a.Store, log, 0)
+	a.Service = conv.NewService(svcStore, conv.Options{Clock: opts.Clock, SIDs: opts.SIDs, Events: sinks,
+		WebhookFormat: webhook.Format{}, PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout), Changes: changes})
+	if ch != nil {
+		ch.mount(a.Service, a.Store, log)
+		a.chat = ch
+	}
 	a.Webhooks = webhook.New(a.Service, webhook.Options{Clock: opts.Clock, Timeout: cfg.Webhooks.Timeout,
 		MaxAttempts: cfg.Webhooks.Attempts, Backoff: cfg.Webhooks.Backoff, Retention: cfg.Webhooks.Retention,
 		PollInterval: opts.WebhookPoll, Wake: notify.C(), Log: log})
@@ -201,11 +208,15 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 // mounts is the server's route table: every handler behind the front door, and its path.
 // Add a front door here.
 func (a *App) mounts(api *httpapi.API, parley httpapi.ParleyOptions) []httpapi.Mount {
-	return []httpapi.Mount{
+	m := []httpapi.Mount{
 		{Path: "/v1/", Handler: api},
 		{Path: "/parley/", Handler: httpapi.NewParley(api, parley)},
 		{Path: "/healthz", Handler: health()},
 	}
+	if a.chat != nil {
+		m = append(m, httpapi.Mount{Path: gateway.Path, Handler: a.chat.gw})
+	}
+	return m
 }
 
 // health answers GET /healthz with {"status":"ok"}, without credentials.
@@ -274,6 +285,9 @@ func (a *App) Start(ctx context.Context) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.stops = append(a.stops, run(ctx, a.Webhooks.Run), run(ctx, a.delivery.Run))
+	if a.chat != nil {
+		a.stops = append(a.stops, run(ctx, a.chat.fan.Run))
+	}
 	if iv := a.cfg.TimerInterval; iv >= 0 {
 		if iv == 0 {
 			iv = DefaultTimerInterval
@@ -288,6 +302,11 @@ func (a *App) Close() error {
 	var err error
 	a.closeOnce.Do(func() {
 		a.Hub.Close()
+		if a.chat != nil { // SDK sockets: close 308, the clients reconnect later
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = a.chat.gw.Shutdown(ctx)
+			cancel()
+		}
 		a.mu.Lock()
 		stops := a.stops
 		a.stops = nil

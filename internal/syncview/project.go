@@ -56,31 +56,31 @@ type writer struct {
 func (w *writer) apply(ctx context.Context, e *conv.Event) error {
 	c := e.Conversation
 	switch e.Type {
-	case "onConversationAdded", "onConversationUpdated", "onConversationStateUpdated":
+	case conv.EventConversationAdded, conv.EventConversationUpdated, conv.EventConversationStateUpdated:
 		return w.putConversation(ctx, c)
-	case "onConversationRemoved":
+	case conv.EventConversationRemoved:
 		return w.removeConversation(ctx, c)
-	case "onParticipantAdded", "onParticipantUpdated":
+	case conv.EventParticipantAdded, conv.EventParticipantUpdated:
 		if err := w.ensureConversation(ctx, c); err != nil {
 			return err
 		}
 		return w.putParticipant(ctx, c, e.Participant)
-	case "onParticipantRemoved":
+	case conv.EventParticipantRemoved:
 		return w.removeParticipant(ctx, c, e.Participant)
-	case "onMessageAdded", "onMessageUpdated":
+	case conv.EventMessageAdded, conv.EventMessageUpdated:
 		if err := w.ensureConversation(ctx, c); err != nil {
 			return err
 		}
 		if _, err := w.putItem(ctx, c.AccountSid, MessagesList(c.ServiceSid, c.Sid), c.ServiceSid, strconv.FormatInt(e.Message.Index, 10), e.Message.Index, MessageData(e.Message)); err != nil {
 			return err
 		}
-		if e.Type == "onMessageAdded" {
+		if e.Type == conv.EventMessageAdded {
 			return w.setLastMessage(ctx, c, e.Message)
 		}
 		return nil
-	case "onMessageRemoved":
+	case conv.EventMessageRemoved:
 		return w.removeItem(ctx, MessagesList(c.ServiceSid, c.Sid), c.ServiceSid, strconv.FormatInt(e.Message.Index, 10))
-	case "onUserAdded", "onUserUpdated":
+	case conv.EventUserAdded, conv.EventUserUpdated:
 		return w.putUser(ctx, e.User)
 	}
 	return nil
