@@ -24,14 +24,22 @@ type Typing interface {
 	Notify(accountSid, serviceSid, identity, messageType string, payload []byte) int
 }
 
+// Users makes sure a user's Sync objects exist (syncview.View implements it).
+type Users interface {
+	EnsureUser(ctx context.Context, u *conv.User) error
+}
+
 // API serves the aim routes.
 type API struct {
 	svc    *conv.Service
 	typing Typing
+	users  Users
 }
 
 // New returns the API over svc, pushing typing indicators through typing.
-func New(svc *conv.Service, typing Typing) *API { return &API{svc: svc, typing: typing} }
+func New(svc *conv.Service, typing Typing, users Users) *API {
+	return &API{svc: svc, typing: typing, users: users}
+}
 
 // Base is the prefix of the links Parley hands out in the configuration.
 const Base = "https://aim.us1.twilio.com/Client/v2/Services/"
@@ -143,14 +151,20 @@ func (a *API) configuration(ctx context.Context, r *gateway.Request) *gateway.Re
 	p := r.Principal
 	sc := conv.Scope{AccountSid: p.AccountSid, ServiceSid: p.ServiceSid}
 	// The user exists from its first login on (Twilio creates it then), with its user-info map.
-	if _, err := a.svc.FetchUser(ctx, sc, p.Identity); err != nil {
+	u, err := a.svc.FetchUser(ctx, sc, p.Identity)
+	if err != nil {
 		id := p.Identity
-		if _, err := a.svc.CreateUser(ctx, sc, conv.UserCreate{Identity: &id}, conv.WriteOptions{Source: conv.SourceSDK, ClientIdentity: p.Identity}); err != nil {
-			var e *conv.Error
-			if !errors.As(err, &e) || e.Kind != conv.KindConflict {
-				return fail(err)
-			}
+		u, err = a.svc.CreateUser(ctx, sc, conv.UserCreate{Identity: &id}, conv.WriteOptions{Source: conv.SourceSDK, ClientIdentity: p.Identity})
+		var e *conv.Error
+		if errors.As(err, &e) && e.Kind == conv.KindConflict {
+			u, err = a.svc.FetchUser(ctx, sc, p.Identity)
 		}
+		if err != nil {
+			return fail(err)
+		}
+	}
+	if err := a.users.EnsureUser(ctx, u); err != nil {
+		return fail(err)
 	}
 	base := a.links(p)
 	me := base + "/Users/" + url.PathEscape(p.Identity)

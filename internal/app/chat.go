@@ -49,8 +49,9 @@ func newChat(st conv.Store, log *slog.Logger, poll time.Duration) (*chat, conv.S
 func (c *chat) mount(svc *conv.Service, vs conv.Store, log *slog.Logger) {
 	hub := gateway.NewHub()
 	router := gateway.NewRouter()
-	aim.New(svc, hub).Register(router)
-	syncview.New(vs.(syncview.Store), c.fan).Register(router)
+	view := syncview.New(vs.(syncview.Store), c.fan)
+	aim.New(svc, hub, view).Register(router)
+	view.Register(router)
 	keys := accesstoken.ConvKeys{Store: vs}
 	c.gw = gateway.New(accesstoken.NewVerifier(keys, time.Now), router, hub, gateway.Options{Logger: log})
 }

@@ -403,3 +403,22 @@ func (w *writer) putUser(ctx context.Context, u *conv.User) error {
 	_, err := w.putItem(ctx, u.AccountSid, r, u.ServiceSid, "attributes", 0, valueData(attrs(u.Attributes)))
 	return err
 }
+
+// EnsureUser creates identity's my-conversations map and user-info map when they do not exist
+// yet (a user who logs in before any change concerned them, or whose data predates the view).
+func (v *View) EnsureUser(ctx context.Context, u *conv.User) error {
+	return v.st.WithTx(ctx, func(tx conv.Store) error {
+		st, ok := tx.(Store)
+		if !ok {
+			return errNoView
+		}
+		w := &writer{st: st, now: time.Now().UTC().Truncate(time.Second)}
+		if _, _, err := w.object(ctx, u.AccountSid, u.ServiceSid, MyConversations(u.ServiceSid, u.Identity), true, nil); err != nil {
+			return err
+		}
+		if _, err := st.SyncItem(ctx, UserInfo(u.ServiceSid, u.Identity).Sid, "attributes"); err == nil {
+			return nil
+		}
+		return w.putUser(ctx, u)
+	})
+}
