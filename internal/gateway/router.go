@@ -26,10 +26,10 @@ type Principal struct {
 type Request struct {
 	Principal   Principal
 	Session     *Session // the socket the request came on (nil in tests that call an Upstream directly)
-	Grant       string // active_grant, "ip_messaging" for Conversations and Sync
-	Method      string // HTTP method, upper case
-	Host        string // label as sent, e.g. "aim.us1.twilio.com"
-	Service     string // first label of Host: "aim", "cds", "ers", …
+	Grant       string   // active_grant, "ip_messaging" for Conversations and Sync
+	Method      string   // HTTP method, upper case
+	Host        string   // label as sent, e.g. "aim.us1.twilio.com"
+	Service     string   // first label of Host: "aim", "cds", "ers", …
 	Path        string
 	PathParams  map[string]string // {name} segments of the matched pattern
 	Params      map[string]twilsock.MultiValue
