@@ -4,7 +4,9 @@
 "use strict";
 const { test } = require("node:test");
 const assert = require("node:assert/strict");
+const http = require("node:http");
 const path = require("node:path");
+const net = require("node:net");
 const twilio = require("twilio");
 
 const env = process.env;
@@ -19,7 +21,7 @@ const svc = rest.conversations.v1.services(env.SERVICE_SID);
 const versions = [
   ["3.x", "@twilio/conversations"],
   ["2.x", "conversations2"],
-].map(([label, name]) => [label, require(name), require(`${name}/package.json`).version]);
+].map(([label, name]) => [label, require(name), require(`${name}/package.json`).version, name]);
 
 function mint(identity) {
   const { AccessToken } = twilio.jwt;
@@ -42,8 +44,8 @@ function waitFor(emitter, event, pred = () => true) {
   });
 }
 
-async function login(Client, identity) {
-  const client = new Client(mint(identity), { Twilsock: { uri: env.GATEWAY_URL }, logLevel: "silent" });
+async function login(Client, identity, uri = env.GATEWAY_URL) {
+  const client = new Client(mint(identity), { Twilsock: { uri }, logLevel: "silent" });
   if (client.state !== "initialized") {
     const st = await waitFor(client, "stateChanged", (s) => s === "initialized" || s === "failed");
     assert.equal(st, "initialized", `${identity}: client initialisation failed`);
@@ -51,8 +53,36 @@ async function login(Client, identity) {
   return client;
 }
 
+// cutter is a TCP proxy to the server whose connections can be cut, to drop a client's socket.
+async function cutter() {
+  const target = new URL(env.PARLEY_URL);
+  const live = new Set();
+  const srv = net.createServer((c) => {
+    const u = net.connect(Number(target.port), target.hostname);
+    live.add(c);
+    live.add(u);
+    const end = () => { c.destroy(); u.destroy(); live.delete(c); live.delete(u); };
+    c.on("error", end).on("close", end);
+    u.on("error", end).on("close", end);
+    c.pipe(u);
+    u.pipe(c);
+  });
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  return {
+    uri: env.GATEWAY_URL.replace(/:\d+\//, `:${srv.address().port}/`),
+    cut: () => { for (const s of live) s.destroy(); },
+    close: () => { for (const s of live) s.destroy(); srv.close(); },
+  };
+}
+
+// twilsockOf returns the SDK version's own twilsock package.
+function twilsockOf(name) {
+  const dir = path.dirname(require.resolve(`${name}/package.json`));
+  return require(require.resolve("twilsock", { paths: [dir] }));
+}
+
 let n = 0;
-for (const [label, sdk, version] of versions) {
+for (const [label, sdk, version, pkg] of versions) {
   const { Client } = sdk;
 
   test(`${label} (${version}): REST conversation, SDK messages both ways, participants, typing, read horizon`, async (t) => {
@@ -131,5 +161,113 @@ for (const [label, sdk, version] of versions) {
     assert.deepEqual(ps.map((p) => p.identity), [carol]);
     const ms = await svc.conversations(c.sid).messages.list();
     assert.deepEqual(ms.map((x) => [x.author, x.body]), [[carol, "first"]]);
+  });
+
+  test(`${label} (${version}): a client whose socket drops catches up on what it missed`, async (t) => {
+    n++;
+    const dan = `dan-${label}-${n}`;
+    const conv = await svc.conversations.create({ friendlyName: "drops" });
+    await svc.conversations(conv.sid).participants.create({ identity: dan });
+    const proxy = await cutter();
+    t.after(() => proxy.close());
+    const cd = await login(Client, dan, proxy.uri);
+    t.after(() => cd.shutdown());
+    const dc = await cd.getConversationBySid(conv.sid);
+    await dc.getMessages(); // the messages list is open and subscribed
+    const down = waitFor(cd, "connectionStateChanged", (s) => s !== "connected");
+    proxy.cut();
+    await down;
+    // Sent while dan is offline: the reconnecting client replays it from its last event id.
+    const missed = waitFor(dc, "messageAdded", (m) => m.body === "while you were away");
+    await svc.conversations(conv.sid).messages.create({ author: "system", body: "while you were away" });
+    await missed;
+    const page = await dc.getMessages();
+    assert.deepEqual(page.items.map((m) => m.body), ["while you were away"]);
+  });
+
+  test(`${label} (${version}): a pre-event webhook rejects an SDK message; nothing is stored`, async (t) => {
+    n++;
+    const erin = `erin-${label}-${n}`;
+    const seen = [];
+    const hook = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => (body += d)).on("end", () => {
+        const p = new URLSearchParams(body);
+        seen.push([p.get("EventType"), p.get("Source"), p.get("ClientIdentity"), p.get("Body")]);
+        res.statusCode = p.get("Body") === "forbidden words" ? 403 : 200;
+        res.end();
+      });
+    });
+    await new Promise((r) => hook.listen(0, "127.0.0.1", r));
+    const hooks = rest.conversations.v1.services(env.SERVICE_SID).configuration.webhooks();
+    await hooks.update({ preWebhookUrl: `http://127.0.0.1:${hook.address().port}/pre`, method: "POST", filters: ["onMessageAdd"] });
+    t.after(async () => {
+      await hooks.update({ preWebhookUrl: "", filters: [] });
+      hook.close();
+    });
+    const conv = await svc.conversations.create({ friendlyName: "guarded" });
+    await svc.conversations(conv.sid).participants.create({ identity: erin });
+    const ce = await login(Client, erin);
+    t.after(() => ce.shutdown());
+    const ec = await ce.getConversationBySid(conv.sid);
+    await assert.rejects(ec.sendMessage("forbidden words"));
+    await ec.sendMessage("fine words");
+    assert.deepEqual(seen, [
+      ["onMessageAdd", "SDK", erin, "forbidden words"],
+      ["onMessageAdd", "SDK", erin, "fine words"],
+    ]);
+    const ms = await svc.conversations(conv.sid).messages.list();
+    assert.deepEqual(ms.map((m) => m.body), ["fine words"]);
+  });
+
+  test(`${label} (${version}): bad input gets protocol errors and changes nothing`, async () => {
+    n++;
+    const mallory = `mallory-${label}-${n}`;
+    const conv = await svc.conversations.create({ friendlyName: "private" });
+    await svc.conversations(conv.sid).participants.create({ identity: `victim-${n}` });
+    const other = await rest.conversations.v1.services.create({ friendlyName: "other service" });
+    const oconv = await rest.conversations.v1.services(other.sid).conversations.create({ friendlyName: "elsewhere" });
+
+    const { TwilsockClient } = twilsockOf(pkg);
+    const tw = new TwilsockClient(mint(mallory), "ip_messaging", { twilsock: { uri: env.GATEWAY_URL }, logLevel: "silent" });
+    const pushes = [];
+    tw.on("message", (type, payload) => pushes.push([type, payload]));
+    const connected = waitFor(tw, "connected");
+    tw.connect();
+    await connected;
+    try {
+      const aim = `https://aim.us1.twilio.com/Client/v2/Services/${env.SERVICE_SID}`;
+      const status = async (p) => p.then(() => 200, (e) => [e.status, e.body && e.body.code]);
+      // Configuration first, as the SDK does (it creates the user's objects).
+      await tw.get("https://aim.us1.twilio.com/Client/v2/Configuration", {});
+      assert.deepEqual(await status(tw.get(`${aim}/Nothing`, {})), [404, 20404]);
+      assert.deepEqual(await status(tw.get(`https://aim.us1.twilio.com/Client/v2/Services/${other.sid}/Conversations/${oconv.sid}`, {})), [404, 20404]);
+      assert.deepEqual(await status(tw.get(`${aim}/Conversations/${oconv.sid}`, {})), [404, 20404]);
+      assert.deepEqual(await status(tw.get(`${aim}/Users/victim-${n}/Conversations`, {})), [403, 50107]);
+      // A conversation mallory is not in: he can peek at it, but not read its roster.
+      const peek = (await tw.get(`${aim}/Conversations/${conv.sid}`, {})).body;
+      const roster = peek.sync_objects.participants;
+      assert.deepEqual(await status(tw.get(`https://cds.us1.twilio.com/v3/Maps/${roster}`, {})), [404, 54100]);
+      assert.deepEqual(await status(tw.get(`https://cds.us1.twilio.com/v3/Lists/${peek.sync_objects.messages}`, {})), [404, 54100]);
+      const failed = new Promise((resolve) => tw.on("message", (type, p) => p.event_type === "subscription_failed" && resolve(p)));
+      const res = await tw.post("https://cds.us1.twilio.com/v4/Subscriptions", { "Content-Type": "application/json" },
+        { event_protocol_version: 4, action: "establish", correlation_id: 7, retried_requests: 0, ttl_in_s: -1,
+          requests: [{ object_sid: roster, object_type: "map", last_event_id: 0 }] }, "ip_messaging");
+      assert.equal(res.status.code, 202);
+      const f = await failed;
+      assert.equal(f.correlation_id, 7);
+      assert.equal(f.events[0].object_sid, roster);
+      assert.equal(f.events[0].error.status, 404);
+      // Writes into it are refused by the domain rules; nothing changes.
+      assert.deepEqual(await status(tw.post(`https://cds.us1.twilio.com/v4/Subscriptions`, { "Content-Type": "application/json" }, "{not json", "ip_messaging")), [400, 54007]);
+      const before = (await svc.conversations(conv.sid).messages.list()).length;
+      const sent = await status(tw.post(`${aim}/Conversations/${conv.sid}/Messages`, { "Content-Type": "application/json" }, { body: "intrusion" }, "ip_messaging"));
+      assert.notEqual(sent, 200);
+      assert.equal((await svc.conversations(conv.sid).messages.list()).length, before);
+      assert.deepEqual(await status(tw.post(`${aim}/Conversations/${conv.sid}/Participants`, { "Content-Type": "application/json" }, { identity: "{bad" , attributes: 5 }, "ip_messaging")), [400, 20001]);
+      assert.equal((await svc.conversations(conv.sid).participants.list()).length, 1);
+    } finally {
+      await tw.disconnect();
+    }
   });
 }
