@@ -312,6 +312,9 @@ func (a *API) updateUser(ctx context.Context, c *call) *gateway.Response {
 	if in.Attributes, ok = c.str("attributes"); !ok {
 		return badField("attributes")
 	}
+	if bad := a.require(ctx, c, "", "editOwnUserInfo"); bad != nil {
+		return bad
+	}
 	u, err := a.svc.UpdateUser(ctx, c.sc, c.p.Identity, in, c.o)
 	if err != nil {
 		return fail(err)
@@ -345,6 +348,9 @@ func (a *API) createConversation(ctx context.Context, c *call) *gateway.Response
 	if bad != nil {
 		return bad
 	}
+	if bad := a.require(ctx, c, "", "createConversation"); bad != nil {
+		return bad
+	}
 	cv, err := a.svc.CreateConversation(ctx, c.sc, p, c.o)
 	if err != nil {
 		return fail(err)
@@ -369,6 +375,12 @@ func (a *API) updateConversation(ctx context.Context, c *call) *gateway.Response
 	if bad != nil {
 		return bad
 	}
+	var need []string
+	need = appendIf(need, p.FriendlyName != nil || p.UniqueName != nil, "editConversationName")
+	need = appendIf(need, p.Attributes != nil, "editConversationAttributes")
+	if bad := a.require(ctx, c, c.param("conv"), need...); bad != nil {
+		return bad
+	}
 	cv, err := a.svc.UpdateConversation(ctx, c.sc, c.param("conv"), p, c.o)
 	if err != nil {
 		return fail(err)
@@ -377,6 +389,9 @@ func (a *API) updateConversation(ctx context.Context, c *call) *gateway.Response
 }
 
 func (a *API) deleteConversation(ctx context.Context, c *call) *gateway.Response {
+	if bad := a.require(ctx, c, c.param("conv"), "deleteConversation"); bad != nil {
+		return bad
+	}
 	if err := a.svc.DeleteConversation(ctx, c.sc, c.param("conv"), c.o); err != nil {
 		return fail(err)
 	}
@@ -403,6 +418,9 @@ func (a *API) createMessage(ctx context.Context, c *call) *gateway.Response {
 	if _, found := c.body["media_sids"]; found {
 		return gateway.ErrorResponse(http.StatusNotImplemented, 20501, "Media messages are not supported by Parley's client API")
 	}
+	if bad := a.requireMember(ctx, c, c.param("conv"), "sendMessage"); bad != nil {
+		return bad
+	}
 	author := c.p.Identity
 	in.Author = &author
 	m, err := a.svc.CreateMessage(ctx, c.sc, c.param("conv"), in, c.o)
@@ -421,6 +439,14 @@ func (a *API) updateMessage(ctx context.Context, c *call) *gateway.Response {
 	if in.Attributes, ok = c.str("attributes"); !ok {
 		return badField("attributes")
 	}
+	var own, anyone []string
+	own = appendIf(own, in.Body != nil, "editOwnMessage")
+	own = appendIf(own, in.Attributes != nil, "editOwnMessageAttributes")
+	anyone = appendIf(anyone, in.Body != nil, "editAnyMessage")
+	anyone = appendIf(anyone, in.Attributes != nil, "editAnyMessageAttributes")
+	if bad := a.requireOnMessage(ctx, c, c.param("conv"), c.param("msg"), own, anyone); bad != nil {
+		return bad
+	}
 	m, err := a.svc.UpdateMessage(ctx, c.sc, c.param("conv"), c.param("msg"), in, c.o)
 	if err != nil {
 		return fail(err)
@@ -429,6 +455,9 @@ func (a *API) updateMessage(ctx context.Context, c *call) *gateway.Response {
 }
 
 func (a *API) deleteMessage(ctx context.Context, c *call) *gateway.Response {
+	if bad := a.requireOnMessage(ctx, c, c.param("conv"), c.param("msg"), []string{"deleteOwnMessage"}, []string{"deleteAnyMessage"}); bad != nil {
+		return bad
+	}
 	if err := a.svc.DeleteMessage(ctx, c.sc, c.param("conv"), c.param("msg"), c.o); err != nil {
 		return fail(err)
 	}
@@ -459,6 +488,13 @@ func (a *API) addParticipant(ctx context.Context, c *call) *gateway.Response {
 		}
 		in.Address, in.ProxyAddress = b.Address, b.ProxyAddress
 	}
+	need := "addParticipant"
+	if in.Identity != nil && *in.Identity == c.p.Identity {
+		need = "joinConversation"
+	}
+	if bad := a.require(ctx, c, c.param("conv"), need); bad != nil {
+		return bad
+	}
 	p, err := a.svc.CreateParticipant(ctx, c.sc, c.param("conv"), in, c.o)
 	if err != nil {
 		return fail(err)
@@ -472,6 +508,18 @@ func (a *API) updateParticipant(ctx context.Context, c *call) *gateway.Response 
 	if in.Attributes, ok = c.str("attributes"); !ok {
 		return badField("attributes")
 	}
+	self, bad := a.isSelf(ctx, c, c.param("conv"), c.param("part"))
+	if bad != nil {
+		return bad
+	}
+	if self {
+		bad = a.requireMember(ctx, c, c.param("conv"))
+	} else {
+		bad = a.require(ctx, c, c.param("conv"), "editAnyUserInfo")
+	}
+	if bad != nil {
+		return bad
+	}
 	p, err := a.svc.UpdateParticipant(ctx, c.sc, c.param("conv"), c.param("part"), in, c.o)
 	if err != nil {
 		return fail(err)
@@ -480,6 +528,18 @@ func (a *API) updateParticipant(ctx context.Context, c *call) *gateway.Response 
 }
 
 func (a *API) removeParticipant(ctx context.Context, c *call) *gateway.Response {
+	self, bad := a.isSelf(ctx, c, c.param("conv"), c.param("part"))
+	if bad != nil {
+		return bad
+	}
+	if self {
+		bad = a.requireMember(ctx, c, c.param("conv"), "leaveConversation")
+	} else {
+		bad = a.require(ctx, c, c.param("conv"), "removeParticipant")
+	}
+	if bad != nil {
+		return bad
+	}
 	if err := a.svc.DeleteParticipant(ctx, c.sc, c.param("conv"), c.param("part"), c.o); err != nil {
 		return fail(err)
 	}

@@ -261,11 +261,13 @@ for (const [label, sdk, version, pkg] of versions) {
       // Writes into it are refused by the domain rules; nothing changes.
       assert.deepEqual(await status(tw.post(`https://cds.us1.twilio.com/v4/Subscriptions`, { "Content-Type": "application/json" }, "{not json", "ip_messaging")), [400, 54007]);
       const before = (await svc.conversations(conv.sid).messages.list()).length;
-      const sent = await status(tw.post(`${aim}/Conversations/${conv.sid}/Messages`, { "Content-Type": "application/json" }, { body: "intrusion" }, "ip_messaging"));
-      assert.notEqual(sent, 200);
+      assert.deepEqual(await status(tw.post(`${aim}/Conversations/${conv.sid}/Messages`, { "Content-Type": "application/json" }, { body: "intrusion" }, "ip_messaging")), [403, 50107]);
+      assert.deepEqual(await status(tw.post(`${aim}/Conversations/${conv.sid}/Participants`, { "Content-Type": "application/json" }, { identity: "friend" }, "ip_messaging")), [403, 50107]);
+      assert.deepEqual(await status(tw.post(`${aim}/Conversations/${conv.sid}`, { "Content-Type": "application/json" }, { friendly_name: "mine" }, "ip_messaging")), [403, 50107]);
       assert.equal((await svc.conversations(conv.sid).messages.list()).length, before);
       assert.deepEqual(await status(tw.post(`${aim}/Conversations/${conv.sid}/Participants`, { "Content-Type": "application/json" }, { identity: "{bad" , attributes: 5 }, "ip_messaging")), [400, 20001]);
       assert.equal((await svc.conversations(conv.sid).participants.list()).length, 1);
+      assert.equal((await svc.conversations(conv.sid).fetch()).friendlyName, "private");
     } finally {
       await tw.disconnect();
     }
