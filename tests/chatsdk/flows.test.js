@@ -98,6 +98,10 @@ for (const [label, sdk, version, pkg] of versions) {
     const ac = subs.items.find((c) => c.sid === conv.sid);
     assert.ok(ac, "the REST-created conversation is subscribed");
     assert.equal(ac.friendlyName, `chat ${label}`);
+    // Events describe changes after the client opened a conversation's messages and roster;
+    // wait for both to be open (what came before is history, not events).
+    await ac.getMessages();
+    assert.deepEqual((await ac.getParticipants()).map((p) => p.identity), [alice]);
 
     // REST participant add is seen live as participantJoined.
     const joined = waitFor(ac, "participantJoined", (p) => p.identity === bob);
@@ -110,6 +114,8 @@ for (const [label, sdk, version, pkg] of versions) {
     const cb = await login(Client, bob);
     t.after(() => cb.shutdown());
     const bc = await cb.getConversationBySid(conv.sid);
+    await bc.getMessages();
+    await bc.getParticipants();
     const got = waitFor(bc, "messageAdded", (m) => m.body === "hello from alice");
     const idx = await ac.sendMessage("hello from alice");
     const m = await got;

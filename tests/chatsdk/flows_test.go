@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,15 +14,22 @@ import (
 	"github.com/parley-dev/parley/internal/app"
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/gateway"
+	"github.com/parley-dev/parley/internal/store"
+	"github.com/parley-dev/parley/internal/store/storetest"
 )
 
 // TestChatFlows runs flows.test.js: the client SDK (3.x and 2.x) and twilio-node's REST client
-// against one Parley server on SQLite, the gateway mounted by the composition root.
+// against one Parley server, the gateway mounted by the composition root, on SQLite and (when
+// PARLEY_TEST_POSTGRES_URL is set) PostgreSQL.
 func TestChatFlows(t *testing.T) {
 	node := nodeOrSkip(t)
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) { runFlows(t, node, e.Open(t)) })
+}
+
+func runFlows(t *testing.T, node string, st store.Store) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	a, err := app.New(ctx, app.Config{DB: filepath.Join(t.TempDir(), "parley.db"), TimerInterval: -1}, app.Options{})
+	a, err := app.New(ctx, app.Config{TimerInterval: -1}, app.Options{Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +46,7 @@ func TestChatFlows(t *testing.T) {
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
 
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "--test-timeout=90000", "--test-concurrency=1", "flows.test.js")
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "--test-timeout=30000", "--test-concurrency=1", "flows.test.js")
 	cmd.Env = append(os.Environ(),
 		"GATEWAY_URL=ws"+strings.TrimPrefix(srv.URL, "http")+gateway.Path, "PARLEY_URL="+srv.URL,
 		"ACCOUNT_SID="+acct.Sid, "AUTH_TOKEN="+acct.AuthToken, "KEY_SID="+keySid, "KEY_SECRET="+keySecret,
