@@ -158,10 +158,10 @@ func (v *View) getItem(ctx context.Context, r *gateway.Request) *gateway.Respons
 	return gateway.JSONResponse(http.StatusOK, itemJSON(o, it))
 }
 
-// pageToken is the opaque PageToken: the direction and the first key of the page.
+// pageToken is the opaque PageToken: the direction and the key the page starts after.
 type pageToken struct {
-	From string `json:"f"`
-	Desc bool   `json:"d"`
+	After string `json:"a"`
+	Desc  bool   `json:"d"`
 }
 
 func encodeToken(t pageToken) string {
@@ -190,14 +190,14 @@ func (v *View) listItems(ctx context.Context, r *gateway.Request) *gateway.Respo
 	default:
 		return gateway.ErrorResponse(http.StatusBadRequest, 54011, "Invalid Order")
 	}
-	from := param(r, "From")
+	from, after := param(r, "From"), false
 	if tok := param(r, "PageToken"); tok != "" {
 		var t pageToken
 		b, err := base64.RawURLEncoding.DecodeString(tok)
 		if err != nil || json.Unmarshal(b, &t) != nil {
 			return gateway.ErrorResponse(http.StatusBadRequest, 20001, "Invalid PageToken")
 		}
-		from, q.Desc = t.From, t.Desc
+		from, q.Desc, after = t.After, t.Desc, true
 	}
 	key := param(r, "Key")
 	if key == "" {
@@ -226,11 +226,14 @@ func (v *View) listItems(ctx context.Context, r *gateway.Request) *gateway.Respo
 			}
 		}
 		want := q.Limit
-		q.Limit++
+		q.Limit += 2
 		var err error
 		items, err = v.st.ListSyncItems(ctx, o.Sid, q)
 		if err != nil {
 			return gateway.ErrorResponse(http.StatusInternalServerError, 20500, "Internal Server Error")
+		}
+		if after && len(items) > 0 && items[0].Key == from {
+			items = items[1:]
 		}
 		if len(items) > want {
 			hasNext, items = true, items[:want]
@@ -255,10 +258,10 @@ func (v *View) listItems(ctx context.Context, r *gateway.Request) *gateway.Respo
 	}
 	meta := map[string]any{"next_token": nil, "previous_token": nil}
 	if hasNext {
-		meta["next_token"] = encodeToken(pageToken{From: items[len(items)-1].Key, Desc: q.Desc})
+		meta["next_token"] = encodeToken(pageToken{After: items[len(items)-1].Key, Desc: q.Desc})
 	}
 	if hasPrev && len(items) > 0 {
-		meta["previous_token"] = encodeToken(pageToken{From: items[0].Key, Desc: !q.Desc})
+		meta["previous_token"] = encodeToken(pageToken{After: items[0].Key, Desc: !q.Desc})
 	}
 	return gateway.JSONResponse(http.StatusOK, map[string]any{"items": out, "meta": meta})
 }

@@ -183,7 +183,11 @@ func (w *writer) object(ctx context.Context, accountSid, serviceSid string, r Re
 	}
 	o = &Object{Sid: r.Sid, AccountSid: accountSid, ServiceSid: serviceSid, Kind: r.Kind, UniqueName: r.UniqueName,
 		Data: data, DateCreated: w.now, DateUpdated: w.now}
-	return o, true, w.st.PutSyncObject(ctx, o)
+	if err := w.st.CreateSyncObject(ctx, o); err != nil {
+		return nil, false, err
+	}
+	o, err = w.st.SyncObject(ctx, serviceSid, r.Sid) // locked, whoever created it
+	return o, true, err
 }
 
 // bump advances o by one event of typ with payload fields (id, revision and date added).

@@ -72,6 +72,7 @@ type Store interface {
 	conv.Store
 	SyncObject(ctx context.Context, serviceSid, ref string) (*Object, error)
 	PutSyncObject(ctx context.Context, o *Object) error
+	CreateSyncObject(ctx context.Context, o *Object) error
 	DeleteSyncObject(ctx context.Context, sid string) error
 	SyncItem(ctx context.Context, objectSid, key string) (*Item, error)
 	PutSyncItem(ctx context.Context, it *Item) error

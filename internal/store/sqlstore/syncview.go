@@ -27,10 +27,24 @@ func scanSyncObject(r rowScanner) (*syncview.Object, error) {
 	return &o, nil
 }
 
-// SyncObject returns the object of the service whose SID or unique name is ref.
+// SyncObject returns the object of the service whose SID or unique name is ref. Inside a
+// transaction it locks the row, so that concurrent changes of one object take turns (its
+// revision and event ids stay gapless and unique).
 func (s *Store) SyncObject(ctx context.Context, serviceSid, ref string) (*syncview.Object, error) {
-	o, err := scanSyncObject(s.q.QueryRowContext(ctx, s.bind(`SELECT `+syncObjectCols+` FROM sync_objects WHERE service_sid = ? AND (sid = ? OR unique_name = ?)`), serviceSid, ref, ref))
+	q := `SELECT ` + syncObjectCols + ` FROM sync_objects WHERE service_sid = ? AND (sid = ? OR unique_name = ?)`
+	if s.inTx {
+		q += s.d.LockSuffix()
+	}
+	o, err := scanSyncObject(s.q.QueryRowContext(ctx, s.bind(q), serviceSid, ref, ref))
 	return o, s.mapErr(err)
+}
+
+// CreateSyncObject inserts o unless an object with its SID exists (created concurrently).
+func (s *Store) CreateSyncObject(ctx context.Context, o *syncview.Object) error {
+	_, err := s.exec(ctx, `INSERT INTO sync_objects (`+syncObjectCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sid) DO NOTHING`,
+		o.Sid, o.AccountSid, o.ServiceSid, o.Kind, o.UniqueName, o.Revision, o.LastEventID, string(o.Data), o.DateCreated.Unix(), o.DateUpdated.Unix())
+	return err
 }
 
 // PutSyncObject inserts or replaces an object.
