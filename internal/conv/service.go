@@ -63,14 +63,14 @@ type Service struct {
 	events  EventSink
 	preHook PreHook
 	cache   *lookupCache
+	clk     *Clock // the control plane's clock (clock.go); now is clk.Now
 }
 
 // NewService returns a Service over store.
 func NewService(store Store, opts Options) *Service {
-	s := &Service{store: store, now: opts.Clock, sids: opts.SIDs, events: opts.Events, preHook: opts.PreHook}
-	if s.now == nil {
-		s.now = time.Now
-	}
+	s := &Service{store: store, sids: opts.SIDs, events: opts.Events, preHook: opts.PreHook}
+	s.clk = NewClock(opts.Clock) // control plane: Clock plus the offset of POST /parley/v1/Clock
+	s.now = s.clk.Now
 	if s.sids == nil {
 		s.sids = RandomSIDs{}
 	}
