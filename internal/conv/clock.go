@@ -89,19 +89,19 @@ func (s *Service) ClockState() ClockState {
 	return ClockState{Now: s.clock(), Offset: s.clk.Offset()}
 }
 
-// AdvanceClock moves the emulated time forward by d (> 0). Errors: 20001 when d is not positive.
+// AdvanceClock moves the emulated time forward by d (> 0). Errors: 20422 when d is not positive.
 func (s *Service) AdvanceClock(ctx context.Context, d time.Duration) (ClockState, error) {
 	if d <= 0 {
-		return ClockState{}, invalid(20001, "Invalid Parameter: Advance must be a positive duration")
+		return ClockState{}, invalid(20422, "Invalid Parameter: Advance must be a positive duration")
 	}
 	return s.moveClock(ctx, func(cur time.Duration) time.Duration { return cur + d })
 }
 
-// SetClock moves the emulated time forward to t. Errors: 20001 when t is before the current
+// SetClock moves the emulated time forward to t. Errors: 20422 when t is before the current
 // emulated time (the clock never goes back).
 func (s *Service) SetClock(ctx context.Context, t time.Time) (ClockState, error) {
 	if now := s.clk.Now(); t.Before(now.Truncate(time.Second)) {
-		return ClockState{}, invalid(20001, "Invalid Parameter: Now %s is before the current time %s; the clock never goes back",
+		return ClockState{}, invalid(20422, "Invalid Parameter: Now %s is before the current time %s; the clock never goes back",
 			t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	return s.moveClock(ctx, func(cur time.Duration) time.Duration {

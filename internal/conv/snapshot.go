@@ -58,7 +58,7 @@ func (s *Service) Snapshot(ctx context.Context, accountSid string) (*Snapshot, e
 // removes is removed, then snap's rows are inserted. snap is checked first; a snapshot that
 // breaks a rule (unknown version, another account, a row naming a service or conversation
 // the snapshot lacks, two participants with one identity in a conversation, a default service
-// that is not in it) is refused with 20001 and nothing changes.
+// that is not in it) is refused with 20422 and nothing changes.
 func (s *Service) Restore(ctx context.Context, accountSid string, snap *Snapshot) error {
 	if err := checkSnapshot(accountSid, snap); err != nil {
 		return err
@@ -71,14 +71,14 @@ func (s *Service) Restore(ctx context.Context, accountSid string, snap *Snapshot
 	})
 	s.cache.clear()
 	if errors.Is(err, ErrSnapshotInvalid) {
-		return invalid(20001, "Invalid snapshot: %v", err)
+		return invalid(20422, "Invalid snapshot: %v", err)
 	}
 	return err
 }
 
 // snapshotInvalid is the 400 of a snapshot that breaks a rule.
 func snapshotInvalid(format string, args ...any) error {
-	return invalid(20001, "Invalid snapshot: "+format, args...)
+	return invalid(20422, "Invalid snapshot: "+format, args...)
 }
 
 func rowString(r SnapshotRow, col string) (string, bool) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/parley-dev/parley/internal/conv"
+	"github.com/parley-dev/parley/internal/metrics/route"
 )
 
 // Options configure the API handler.
@@ -77,6 +78,7 @@ func New(svc *conv.Service, log *slog.Logger, opts Options) *API {
 func (a *API) route(method, pattern string, h handlerFunc) {
 	a.allowed[pattern] = append(a.allowed[pattern], method)
 	a.mux.HandleFunc(method+" "+pattern, func(w http.ResponseWriter, r *http.Request) {
+		route.Set(r.Context(), method+" "+pattern) // control plane: the metrics' route label
 		a.serve(w, r, h)
 	})
 }
