@@ -92,6 +92,8 @@ type Config struct {
 	CarrierURL string
 	// Webhooks configures webhook delivery (webhooks.go).
 	Webhooks WebhookConfig
+	// Control configures the control plane (control.go).
+	Control ControlConfig
 }
 
 type listFlag struct{ vals *[]string }
@@ -152,6 +154,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.StringVar(&c.PprofAddr, "pprof-addr", getenv("PARLEY_PPROF_ADDR"), "serve net/http/pprof on this address, e.g. 127.0.0.1:6060 (env PARLEY_PPROF_ADDR; off by default)")
 	deliveryFlags(fs, getenv, c) // delivery.go
 	webhookFlags(fs, getenv, c)  // webhooks.go
+	controlFlags(fs, getenv, c)  // control.go
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -198,9 +201,14 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 		return err
 	}
 	defer st.Close()
-	hub := delivery.NewHub() // wakes the dispatcher and live streams on new messages
-	webhooks, preHooks := newWebhooks(st, cfg, log)
-	svc := conv.NewService(st, conv.Options{Events: conv.MultiSink{hub, webhooks}, PreHook: preHooks})
+	hub := delivery.NewHub()        // wakes the dispatcher and live streams on new messages
+	cp, err := newControlPlane(cfg) // control plane (control.go): clock, faults, request log, metrics
+	if err != nil {
+		return err
+	}
+	webhooks, preHooks := newWebhooks(st, cfg, log, cp)
+	svc := conv.NewService(st, conv.Options{Events: conv.MultiSink{hub, webhooks}, PreHook: preHooks,
+		ControlClock: cp.Clock, SIDs: cp.SIDs})
 
 	var accounts []*conv.Account
 	for _, a := range cfg.Accounts {
@@ -238,12 +246,13 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 		}
 	}
 
+	if err := cp.Seed(ctx, cfg.Control.Seed, svc, accounts[0].Sid, log); err != nil { // control.go
+		return err
+	}
+
 	extra := http.NewServeMux()
-	extra.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"status":"ok"}`)
-	})
-	stopDelivery, err := startDelivery(ctx, svc, hub, cfg, log, extra) // delivery.go
+	cp.Mount(extra, svc)                                                   // /healthz, /metrics (control.go)
+	stopDelivery, err := startDelivery(ctx, svc, hub, cfg, log, extra, cp) // delivery.go
 	if err != nil {
 		return err
 	}
@@ -265,7 +274,7 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 		defer stopPprof()
 	}
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           cp.Wrap(api, svc), // control plane middlewares (control.go)
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
@@ -283,8 +292,10 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	stopTimers := runTimers(ctx, svc, log, TimerInterval, time.Now)
+	stopTimers := runTimers(ctx, svc, log, TimerInterval, svc.Now)
 	defer stopTimers()
+	stopControl := cp.Run(ctx, svc, webhooks, hub, log) // clock sync and wake-ups (control.go)
+	defer stopControl()
 	select {
 	case err := <-errc:
 		return err

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/parley-dev/parley/internal/control"
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/webhook"
 )
@@ -47,9 +48,10 @@ func webhookFlags(fs *flag.FlagSet, getenv func(string) string, c *Config) {
 
 // newWebhooks returns the post-event dispatcher over st (also the EventSink that wakes it)
 // and the pre-event caller, as cfg configures them.
-func newWebhooks(st conv.Store, cfg *Config, log *slog.Logger) (*webhook.Dispatcher, *webhook.Caller) {
+func newWebhooks(st conv.Store, cfg *Config, log *slog.Logger, cp *control.Plane) (*webhook.Dispatcher, *webhook.Caller) {
 	d := webhook.New(st, webhook.Options{Timeout: cfg.Webhooks.Timeout, MaxAttempts: cfg.Webhooks.Attempts,
-		Backoff: cfg.Webhooks.Backoff, Retention: cfg.Webhooks.Retention, Log: log})
+		Backoff: cfg.Webhooks.Backoff, Retention: cfg.Webhooks.Retention, Log: log,
+		Clock: cp.Clock.Now, Client: cp.WebhookClient()}) // control plane: clock, faults, metrics
 	return d, webhook.NewCaller(nil, cfg.Webhooks.Timeout)
 }
 

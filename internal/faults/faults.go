@@ -120,7 +120,7 @@ func (r *Registry) Add(f Fault) (*Fault, error) {
 		if f.Path != "" || f.Code != 0 || f.Delay != 0 || f.Method != "" {
 			return nil, invalid("Target %s takes Url and Status or Timeout (not Path, Method, Code or Delay)", f.Target)
 		}
-		if u, err := url.Parse(f.URL); err != nil || f.URL == "" || u.Scheme == "" {
+		if u, err := url.Parse(f.URL); (f.URL != "" || f.Target == TargetWebhook) && (err != nil || u.Scheme == "") {
 			return nil, invalid("Url must be an absolute URL (a prefix of the delivery URL)")
 		}
 		switch {
@@ -268,8 +268,7 @@ func (r *Registry) any() bool {
 // ErrTimeout is the error of a delivery a Timeout fault failed.
 var ErrTimeout = errors.New("parley fault: the app did not answer in time (injected timeout)")
 
-// Transport wraps an outgoing HTTP transport (webhooks: target TargetWebhook; the carrier:
-// TargetCarrier): a request whose URL starts with a fault's Url, from the fault's account,
+// Transport wraps the HTTP transport of outgoing webhooks (target TargetWebhook): a request whose URL starts with a fault's Url, from the fault's account,
 // fails as the fault says without being sent. The account is the AccountSid form field of the
 // request body (which webhook requests carry); a request without one matches any account's
 // faults.

@@ -5,11 +5,15 @@
 package metrics
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/parley-dev/parley/internal/conv"
+	"github.com/parley-dev/parley/internal/delivery"
 	"github.com/parley-dev/parley/internal/metrics/route"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -37,7 +41,7 @@ func New() *Metrics {
 	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_webhook_attempts_total",
 		Help: "Outgoing webhook attempts by outcome (2xx, 4xx, 5xx, error)."}, []string{"outcome"})
 	m.carrier = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_carrier_attempts_total",
-		Help: "SMS/WhatsApp deliveries to the carrier by outcome (2xx, 4xx, 5xx, error)."}, []string{"outcome"})
+		Help: "SMS/WhatsApp sends to the carrier by outcome (sent, retry, failed)."}, []string{"outcome"})
 	m.streams = prometheus.NewGauge(prometheus.GaugeOpts{Name: "parley_open_streams",
 		Help: "Open live message streams (Server-Sent Events)."})
 	m.inflight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "parley_http_requests_in_flight",
@@ -93,16 +97,12 @@ func Outcome(status int, err error) string {
 	return strconv.Itoa(status/100) + "xx"
 }
 
-// Transport counts the outcomes of the outgoing requests of next: kind "webhook" or
-// "carrier".
-func (m *Metrics) Transport(kind string, next http.RoundTripper) http.RoundTripper {
+// Transport counts the outcomes of the outgoing webhook requests of next.
+func (m *Metrics) Transport(next http.RoundTripper) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
 	}
 	c := m.webhooks
-	if kind == "carrier" {
-		c = m.carrier
-	}
 	return rt(func(r *http.Request) (*http.Response, error) {
 		resp, err := next.RoundTrip(r)
 		status := 0
@@ -138,3 +138,27 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer (flushes of streams).
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Carrier counts the outcomes of the carrier's sends: "sent", "retry" (a failure retried
+// later) or "failed" (a permanent failure).
+func (m *Metrics) Carrier(next delivery.Carrier) delivery.Carrier {
+	return carrierFunc(func(ctx context.Context, o *conv.Outbound) (delivery.Result, error) {
+		res, err := next.Send(ctx, o)
+		var perm *delivery.PermanentError
+		switch {
+		case err == nil:
+			m.carrier.WithLabelValues("sent").Inc()
+		case errors.As(err, &perm):
+			m.carrier.WithLabelValues("failed").Inc()
+		default:
+			m.carrier.WithLabelValues("retry").Inc()
+		}
+		return res, err
+	})
+}
+
+type carrierFunc func(ctx context.Context, o *conv.Outbound) (delivery.Result, error)
+
+func (f carrierFunc) Send(ctx context.Context, o *conv.Outbound) (delivery.Result, error) {
+	return f(ctx, o)
+}
