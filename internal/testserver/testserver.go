@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-dev/parley/internal/control"
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/delivery"
 	"github.com/parley-dev/parley/internal/httpapi"
@@ -45,6 +46,8 @@ type Server struct {
 	Carrier *Carrier
 	// Webhooks delivers post-event webhooks (on Clock: advance it and Wake for retries).
 	Webhooks *webhook.Dispatcher
+	// Control is the control plane (POST /parley/v1/Clock adds its offset to Clock).
+	Control *control.Plane
 }
 
 // Clock is a settable clock; it starts at 2015-12-16T22:18:37Z and only moves when told.
@@ -114,8 +117,12 @@ func New(t testing.TB, e storetest.Engine) *Server {
 	clock := &Clock{t: time.Date(2015, 12, 16, 22, 18, 37, 0, time.UTC)}
 	rec := &Recorder{}
 	hub := delivery.NewHub()
-	webhooks := newWebhooks(t, st, clock, slog.New(slog.NewTextHandler(io.Discard, nil))) // webhooks.go
-	svc := conv.NewService(st, conv.Options{Clock: clock.Now, SIDs: &conv.SequentialSIDs{}, Events: conv.MultiSink{rec, hub, webhooks},
+	ctl, err := control.New(control.Options{BaseClock: clock.Now, SIDs: &conv.SequentialSIDs{}, Metrics: true}) // control.go
+	if err != nil {
+		t.Fatal(err)
+	}
+	webhooks := newWebhooks(t, st, ctl, slog.New(slog.NewTextHandler(io.Discard, nil))) // webhooks.go
+	svc := conv.NewService(st, conv.Options{ControlClock: ctl.Clock, SIDs: ctl.SIDs, Events: conv.MultiSink{rec, hub, webhooks},
 		PreHook: webhook.NewCaller(nil, 0)})
 	ctx := context.Background()
 	for _, a := range [][2]string{{AccountSid, AuthToken}, {Account2Sid, Auth2Token}} {
@@ -129,10 +136,10 @@ func New(t testing.TB, e storetest.Engine) *Server {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := httpapi.New(svc, log, httpapi.Options{MaxBodyBytes: 64 << 10})
 	spec := Spec(t)
-	hs := httptest.NewServer(withParley(Validating(t, spec, api), newParley(svc, log, hub)))
+	hs := httptest.NewServer(withControl(t, ctl, svc, webhooks, hub, withParley(Validating(t, spec, api), newParley(svc, log, hub, ctl)))) // control.go
 	t.Cleanup(hs.Close)
-	carrier := startDelivery(t, svc, clock, hub) // delivery.go
-	return &Server{URL: hs.URL, Store: st, Service: svc, Clock: clock, Events: rec, Hub: hub, Carrier: carrier, Webhooks: webhooks}
+	carrier := startDelivery(t, svc, ctl, hub) // delivery.go
+	return &Server{URL: hs.URL, Store: st, Service: svc, Clock: clock, Events: rec, Hub: hub, Carrier: carrier, Webhooks: webhooks, Control: ctl}
 }
 
 // Validating wraps h so that every response it writes is checked against spec; failures are
