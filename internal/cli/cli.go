@@ -251,6 +251,9 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 	}
 
 	extra := http.NewServeMux()
+	if cp.Metrics != nil {
+		cp.Metrics.ObserveStore(st) // group-commit figures (SQLite)
+	}
 	cp.Mount(extra, svc)                                                   // /healthz, /metrics (control.go)
 	stopDelivery, err := startDelivery(ctx, svc, hub, cfg, log, extra, cp) // delivery.go
 	if err != nil {

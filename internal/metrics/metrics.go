@@ -162,3 +162,23 @@ type carrierFunc func(ctx context.Context, o *conv.Outbound) (delivery.Result, e
 func (f carrierFunc) Send(ctx context.Context, o *conv.Outbound) (delivery.Result, error) {
 	return f(ctx, o)
 }
+
+// GroupCommitter is implemented by stores that batch write transactions (SQLite).
+type GroupCommitter interface {
+	GroupCommitStats() (txs, batches int64)
+}
+
+// ObserveStore exports the store's figures when it has any: for a group-committing store,
+// write transactions and the commits (batches) that made them durable.
+func (m *Metrics) ObserveStore(st any) {
+	g, ok := st.(GroupCommitter)
+	if !ok {
+		return
+	}
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_store_write_transactions_total",
+			Help: "Write transactions run by the store."}, func() float64 { txs, _ := g.GroupCommitStats(); return float64(txs) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "parley_store_group_commits_total",
+			Help: "Commits of the store's group commit (each makes one or more write transactions durable)."},
+			func() float64 { _, b := g.GroupCommitStats(); return float64(b) }))
+}
