@@ -209,6 +209,9 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 	webhooks, preHooks := newWebhooks(st, cfg, log, cp)
 	svc := conv.NewService(st, conv.Options{Events: conv.MultiSink{hub, webhooks}, PreHook: preHooks,
 		ControlClock: cp.Clock, SIDs: cp.SIDs})
+	if err := svc.SyncClock(ctx); err != nil { // the clock offset stored by an earlier run or another replica
+		return err
+	}
 
 	var accounts []*conv.Account
 	for _, a := range cfg.Accounts {
