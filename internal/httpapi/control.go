@@ -393,7 +393,7 @@ func (p *Parley) inbound(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 type requestJSON struct {
 	Sid        string              `json:"sid"`
 	AccountSid string              `json:"account_sid"`
-	Time       string              `json:"date_created"`
+	Time       string              `json:"time"`
 	Method     string              `json:"method"`
 	Path       string              `json:"path"`
 	Parameters map[string][]string `json:"parameters"`
