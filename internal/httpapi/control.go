@@ -70,6 +70,18 @@ func controlForm(r *http.Request, allowed ...string) (form, error) {
 	return f, nil
 }
 
+// controlQuery refuses query parameters outside allowed (20001).
+func controlQuery(r *http.Request, allowed ...string) error {
+	for k := range r.URL.Query() {
+		if !slices.Contains(allowed, k) {
+			return conv.Errorf(conv.KindInvalid, 20001, "Unknown parameter %s", k)
+		}
+	}
+	return nil
+}
+
+var pagingParams = []string{"PageSize", "Page", "PageToken"}
+
 func noContent(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -88,6 +100,9 @@ func (p *Parley) reset(w http.ResponseWriter, r *http.Request, rc *reqCtx) error
 }
 
 func (p *Parley) getSnapshot(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
+	if err := controlQuery(r); err != nil {
+		return err
+	}
 	s, err := p.api.svc.Snapshot(r.Context(), rc.scope.AccountSid)
 	if err != nil {
 		return err
@@ -168,6 +183,9 @@ func writeClock(w http.ResponseWriter, c conv.ClockState) {
 }
 
 func (p *Parley) getClock(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
+	if err := controlQuery(r); err != nil {
+		return err
+	}
 	writeClock(w, p.api.svc.ClockState())
 	return nil
 }
@@ -328,6 +346,9 @@ func (p *Parley) listFaults(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	if err != nil {
 		return err
 	}
+	if err := controlQuery(r, pagingParams...); err != nil {
+		return err
+	}
 	pg, err := parsePaging(r.URL.Query())
 	if err != nil {
 		return err
@@ -405,6 +426,9 @@ type requestJSON struct {
 func (p *Parley) listRequests(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	if p.opts.Requests == nil {
 		return conv.Errorf(conv.KindNotImplemented, 20501, "Not implemented: the request log is not enabled on this server")
+	}
+	if err := controlQuery(r, append([]string{"Method", "Status", "PathPrefix"}, pagingParams...)...); err != nil {
+		return err
 	}
 	q := r.URL.Query()
 	pg, err := parsePaging(q)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/store/storetest"
 	"github.com/parley-dev/parley/internal/testserver"
 )
@@ -344,6 +345,8 @@ func TestClock(t *testing.T) {
 			}
 			wantError(t, "clock "+strings.Join(keys(bad), ","), st, m, 400, code)
 		}
+		st, em := v.do("GET", "/parley/v1/Clock?Zone=UTC", nil)
+		wantError(t, "clock query parameter", st, em, 400, 20001)
 		if m := v.must(200, "GET", "/parley/v1/Clock", nil); m["offset"] != "PT0S" {
 			t.Fatalf("a refused move changed the clock: %v", m)
 		}
@@ -376,14 +379,18 @@ func TestClock(t *testing.T) {
 		if got := v.must(200, "GET", "/v1/Conversations/"+ch, nil); got["state"] != "closed" {
 			t.Errorf("state after the closed timer: %v", got["state"])
 		}
-		st, em := v.do("POST", "/parley/v1/Clock", map[string]string{"Now": "2026-01-01T00:00:00Z"})
+		st, em = v.do("POST", "/parley/v1/Clock", map[string]string{"Now": "2026-01-01T00:00:00Z"})
 		wantError(t, "clock backwards", st, em, 400, 20422)
-		// The offset is stored: another service over the same store reads it (replicas).
-		if err := v.srv.Service.SyncClock(t.Context()); err != nil {
+		// The offset is stored: another replica (a service over the same store) reads it.
+		replica := conv.NewService(v.srv.Store, conv.Options{Clock: v.srv.Clock.Now})
+		if got := replica.Now(); !got.Equal(time.Date(2015, 12, 16, 22, 18, 37, 0, time.UTC)) {
+			t.Fatalf("replica before sync: %v", got)
+		}
+		if err := replica.SyncClock(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		if m := v.must(200, "GET", "/parley/v1/Clock", nil); m["now"] != "2027-01-01T00:00:00Z" {
-			t.Errorf("clock after sync: %v", m)
+		if got := replica.Now(); !got.Equal(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)) {
+			t.Errorf("replica after sync: %v", got)
 		}
 	})
 }
@@ -655,6 +662,8 @@ func TestRequests(t *testing.T) {
 		if next, _ := p["meta"].(map[string]any)["next_page_url"].(string); next == "" || !strings.Contains(next, "PageToken=") {
 			t.Errorf("paging: %v", p["meta"])
 		}
+		st, m := v.do("GET", "/parley/v1/Requests?Colour=red", nil)
+		wantError(t, "requests unknown parameter", st, m, 400, 20001)
 		for _, q := range []string{"Status=abc", "Method=PATCH", "PathPrefix=v1", "PageSize=0"} {
 			st, m := v.do("GET", "/parley/v1/Requests?"+q, nil)
 			wantError(t, "requests "+q, st, m, 400, 20422)
