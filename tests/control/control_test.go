@@ -544,7 +544,7 @@ func TestWebhookFault(t *testing.T) {
 			l := list(v.must(200, "GET", "/parley/v1/Webhooks/Deliveries", nil), "deliveries")
 			if len(l) == 1 {
 				d = l[0].(map[string]any)
-				return d["attempts"] == float64(1)
+				return d["attempts"] == float64(1) && d["last_response_code"] != nil // settled, not in flight
 			}
 			return false
 		})
