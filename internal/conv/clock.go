@@ -137,18 +137,3 @@ func (s *Service) SyncClock(ctx context.Context) error {
 	s.clk.raise(off)
 	return nil
 }
-
-// RunClockSync calls SyncClock every interval until ctx is done (errors are retried at the
-// next tick).
-func (s *Service) RunClockSync(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_ = s.SyncClock(ctx)
-		}
-	}
-}

@@ -169,19 +169,6 @@ func (r *Registry) Delete(accountSid, sid string) bool {
 	return false
 }
 
-// Clear removes every fault of the account (Reset).
-func (r *Registry) Clear(accountSid string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	kept := r.faults[:0]
-	for _, f := range r.faults {
-		if f.AccountSid != accountSid {
-			kept = append(kept, f)
-		}
-	}
-	r.faults = kept
-}
-
 // take finds the oldest live fault match accepts, uses one of its count (removing it at
 // zero) and returns a copy.
 func (r *Registry) take(match func(*Fault) bool) (Fault, bool) {

@@ -89,13 +89,6 @@ func (l *Log) List(accountSid string, f Filter) []Entry {
 	return out
 }
 
-// Clear forgets the account's requests.
-func (l *Log) Clear(accountSid string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.rings, accountSid)
-}
-
 func (l *Log) add(e Entry) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -121,8 +121,8 @@ func (v *env) populate() (ch string) {
 	v.must(200, "POST", "/v1/Conversations/"+ch+"/Participants/"+alice["sid"].(string), map[string]string{"LastReadMessageIndex": "1"})
 	v.must(201, "POST", "/v1/Users", map[string]string{"Identity": "bob", "FriendlyName": "Bob"})
 	v.must(201, "POST", "/v1/Roles", map[string]string{"FriendlyName": "helper", "Type": "conversation", "Permission": "sendMessage"})
-	v.must(200, "POST", "/v1/Configuration/Webhooks", map[string]string{"PostWebhookUrl": "https://example.com/hook", "Filters": "onMessageAdded"})
-	v.must(201, "POST", "/v1/Conversations/"+ch+"/Webhooks", map[string]string{"Target": "webhook", "Configuration.Url": "https://example.com/conv",
+	v.must(200, "POST", "/v1/Configuration/Webhooks", map[string]string{"PostWebhookUrl": "http://127.0.0.1:9/hook", "Filters": "onMessageAdded"})
+	v.must(201, "POST", "/v1/Conversations/"+ch+"/Webhooks", map[string]string{"Target": "webhook", "Configuration.Url": "http://127.0.0.1:9/conv",
 		"Configuration.Filters": "onMessageAdded"})
 	v.must(201, "POST", "/v1/Configuration/Addresses", map[string]string{"Type": "sms", "Address": "+15017122662",
 		"AutoCreation.Enabled": "true", "AutoCreation.Type": "default"})
@@ -139,13 +139,20 @@ func TestReset(t *testing.T) {
 		v := newEnv(t, e)
 		ch := v.populate()
 		before := v.must(200, "GET", "/v1/Services", nil)
-		other := v.srv.Do // account 2's conversation must survive
-		_ = other
 		st, c2 := v.doAs(acct2, tok2, "POST", "/v1/Conversations", map[string]string{"FriendlyName": "theirs"})
 		if st != 201 {
 			t.Fatalf("account 2 conversation: %d %v", st, c2)
 		}
 		snap2 := v.snapshot(acct2, tok2)
+		if st, b := v.srv.DoAs(t, testserver.AccountSid, testserver.AuthToken, "POST", "/v1/Conversations/"+ch+"/Messages",
+			map[string]string{"Author": "alice", "Body": "with a webhook"}, map[string]string{"X-Twilio-Webhook-Enabled": "true"}); st != 201 {
+			t.Fatalf("message: %d %s", st, b)
+		}
+		if l := list(v.must(200, "GET", "/parley/v1/Webhooks/Deliveries", nil), "deliveries"); len(l) == 0 {
+			t.Errorf("no webhook deliveries to reset")
+		}
+		// The SMS participant's deliveries reach the outbox before the reset.
+		waitFor(t, "the outbox", func() bool { return len(list(v.must(200, "GET", "/parley/v1/Outbox", nil), "messages")) == 4 })
 
 		st, m := v.do("POST", "/parley/v1/Reset", map[string]string{"Bogus": "1"})
 		wantError(t, "Reset with a parameter", st, m, 400, 20001)
@@ -158,6 +165,12 @@ func TestReset(t *testing.T) {
 			t.Errorf("conversations after reset: %v", got)
 		}
 		v.must(404, "GET", "/v1/Conversations/"+ch, nil)
+		if got := list(v.must(200, "GET", "/parley/v1/Outbox", nil), "messages"); len(got) != 0 {
+			t.Errorf("outbox after reset: %v", got)
+		}
+		if got := list(v.must(200, "GET", "/parley/v1/Webhooks/Deliveries", nil), "deliveries"); len(got) != 0 {
+			t.Errorf("webhook deliveries after reset: %v", got)
+		}
 		if got := list(v.must(200, "GET", "/v1/Users", nil), "users"); len(got) != 0 {
 			t.Errorf("users after reset: %v", got)
 		}
