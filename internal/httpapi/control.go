@@ -56,8 +56,15 @@ func badParam(format string, args ...any) error {
 	return conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: "+format, args...)
 }
 
-// controlForm reads a form body and refuses parameters outside allowed (20001).
-func controlForm(r *http.Request, allowed ...string) (form, error) {
+// maxControlForm bounds the form body of a control endpoint.
+const maxControlForm = 1 << 20
+
+// controlForm reads a form body (at most 1 MiB: 413, 20413) and refuses parameters outside
+// allowed (20001).
+func controlForm(w http.ResponseWriter, r *http.Request, allowed ...string) (form, error) {
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, maxControlForm)
+	}
 	f, err := readForm(r)
 	if err != nil {
 		return nil, err
@@ -89,7 +96,7 @@ func noContent(w http.ResponseWriter) {
 // ---- reset and snapshot ----
 
 func (p *Parley) reset(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	if _, err := controlForm(r); err != nil {
+	if _, err := controlForm(w, r); err != nil {
 		return err
 	}
 	if err := p.api.svc.Reset(r.Context(), rc.scope.AccountSid); err != nil {
@@ -191,7 +198,7 @@ func (p *Parley) getClock(w http.ResponseWriter, r *http.Request, rc *reqCtx) er
 }
 
 func (p *Parley) postClock(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	f, err := controlForm(r, "Advance", "Now")
+	f, err := controlForm(w, r, "Advance", "Now")
 	if err != nil {
 		return err
 	}
@@ -270,7 +277,7 @@ func (p *Parley) createFault(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 	if err != nil {
 		return err
 	}
-	fm, err := controlForm(r, "Target", "Method", "Path", "Url", "Status", "Code", "Message", "Delay", "Timeout", "Count")
+	fm, err := controlForm(w, r, "Target", "Method", "Path", "Url", "Status", "Code", "Message", "Delay", "Timeout", "Count")
 	if err != nil {
 		return err
 	}
@@ -386,7 +393,7 @@ type inboundJSON struct {
 }
 
 func (p *Parley) inbound(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	f, err := controlForm(r, "From", "To", "Body", "MediaUrl")
+	f, err := controlForm(w, r, "From", "To", "Body", "MediaUrl")
 	if err != nil {
 		return err
 	}

@@ -447,6 +447,10 @@ func TestFaults(t *testing.T) {
 			st, m := v.do("POST", "/parley/v1/Faults", bad)
 			wantError(t, "fault "+strings.Join(keys(bad), ","), st, m, 400, 20422)
 		}
+		if st, b := v.raw(testserver.AccountSid, testserver.AuthToken, "POST", "/parley/v1/Faults", "application/x-www-form-urlencoded",
+			[]byte("Message="+strings.Repeat("x", 2<<20))); st != 413 {
+			t.Errorf("a 2 MiB form: %d %.200s", st, b)
+		}
 		st, m := v.do("POST", "/parley/v1/Faults", map[string]string{"Path": "/v1/Conversations", "Colour": "red"})
 		wantError(t, "unknown parameter", st, m, 400, 20001)
 		if l := list(v.must(200, "GET", "/parley/v1/Faults", nil), "faults"); len(l) != 0 {
