@@ -34,7 +34,8 @@ type ControlStore interface {
 	// ResetAccount deletes every resource of the account but the account, its API keys and
 	// credentials, and clears its default service (call it inside WithTx).
 	ResetAccount(ctx context.Context, accountSid string) error
-	// ExportAccount returns the account's state.
+	// ExportAccount returns the account's state (call it first in a WithTx transaction for
+	// one consistent state).
 	ExportAccount(ctx context.Context, accountSid string) (*Snapshot, error)
 	// ImportAccount inserts a snapshot's rows into an emptied account (inside WithTx). A row
 	// that does not fit is refused with an error wrapping ErrSnapshotInvalid.
@@ -48,9 +49,15 @@ type ControlStore interface {
 // Ping checks that the store answers.
 func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 
-// Snapshot returns the account's whole state.
+// Snapshot returns the account's whole state, as of one moment (it is read in one
+// transaction).
 func (s *Service) Snapshot(ctx context.Context, accountSid string) (*Snapshot, error) {
-	snap, err := s.store.ExportAccount(ctx, accountSid)
+	var snap *Snapshot
+	err := s.store.WithTx(ctx, func(tx Store) error {
+		var err error
+		snap, err = tx.ExportAccount(ctx, accountSid)
+		return err
+	})
 	return snap, mapStoreErr(err)
 }
 

@@ -151,8 +151,15 @@ func (s *Store) columns(ctx context.Context, t string) ([]column, error) {
 	return out, nil
 }
 
-// ExportAccount returns the rows of every snapshot table of the account.
+// ExportAccount returns the rows of every snapshot table of the account. Called first in a
+// WithTx transaction, it reads one consistent state (PostgreSQL: the transaction is made
+// REPEATABLE READ; SQLite's write transactions are serial).
 func (s *Store) ExportAccount(ctx context.Context, accountSid string) (*conv.Snapshot, error) {
+	if s.inTx && s.d.Name() == "postgres" {
+		if _, err := s.exec(ctx, `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`); err != nil {
+			return nil, err
+		}
+	}
 	a, err := s.GetAccount(ctx, accountSid)
 	if err != nil {
 		return nil, err
