@@ -435,28 +435,6 @@ func (s *Service) publishMessage(ctx context.Context, typ string, c *Conversatio
 
 // ---- read horizon -----------------------------------------------------------------------
 
-// readHorizon returns the LastReadMessageIndex to store for participants of c when idx is
-// given: an index beyond the conversation's last message index is lowered to it, so the
-// horizon never covers messages that do not exist yet. nil (clearing it) stays nil.
-// Error: 50421 when the conversation has never had a message.
-func readHorizon(ctx context.Context, st Store, c *Conversation, idx *int64) (*int64, error) {
-	if idx == nil {
-		return nil, nil
-	}
-	next, err := st.MessageIndexCounter(ctx, c.Sid)
-	if err != nil {
-		return nil, mapStoreErr(err)
-	}
-	if next == 0 {
-		return nil, invalid(50421, "Invalid last read message index: conversation %s has no messages yet", c.Sid)
-	}
-	if *idx > next-1 {
-		last := next - 1
-		return &last, nil
-	}
-	return idx, nil
-}
-
 // Covers reports whether a read horizon (a participant's LastReadMessageIndex, nil when
 // unset) covers the message with index idx: the participant has read it.
 func Covers(horizon *int64, idx int64) bool {

@@ -98,10 +98,10 @@ func BindingType(addr string) string {
 	return BindingSMS
 }
 
-// isPhone reports whether s is an E.164-like number: optional '+', then 3 to 15 digits.
+// isPhone reports whether s is an E.164-like number: '+', then 3 to 15 digits.
 func isPhone(s string) bool {
-	s = strings.TrimPrefix(s, "+")
-	if len(s) < 3 || len(s) > 15 {
+	s, ok := strings.CutPrefix(s, "+")
+	if !ok || len(s) < 3 || len(s) > 15 {
 		return false
 	}
 	for _, c := range s {

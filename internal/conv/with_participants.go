@@ -46,7 +46,14 @@ func ParseParticipantJSON(i int, raw string) (ParticipantCreate, error) {
 	if err := dec.Decode(&pj); err != nil {
 		return ParticipantCreate{}, bad(fmt.Sprintf("is not a participant JSON object (identity, attributes, role_sid, messaging_binding.address, messaging_binding.proxy_address, messaging_binding.projected_address): %v", err))
 	}
-	in := ParticipantCreate{Identity: pj.Identity, RoleSid: pj.RoleSid, DateCreated: pj.DateCreated, DateUpdated: pj.DateUpdated}
+	in := ParticipantCreate{Identity: pj.Identity, RoleSid: pj.RoleSid}
+	var err error
+	if in.DateCreated, err = parseOptionalDate(pj.DateCreated, "DateCreated", 50308); err == nil {
+		in.DateUpdated, err = parseOptionalDate(pj.DateUpdated, "DateUpdated", 50309)
+	}
+	if e, ok := AsError(err); ok {
+		return ParticipantCreate{}, invalid(e.Code, "Participant %d: %s", i+1, e.Message)
+	}
 	if b := pj.MessagingBinding; b != nil {
 		in.Address, in.ProxyAddress, in.ProjectedAddress = b.Address, b.ProxyAddress, b.ProjectedAddress
 	}
