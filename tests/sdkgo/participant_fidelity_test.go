@@ -46,6 +46,7 @@ func partOf(sid, identity *string, mb *interface{}, lastRead *int) part {
 // urlForm runs participant requests on one URL form.
 type urlForm struct {
 	name   string
+	num    func(s string) string     // this form's own phone number for s (pairs are account-wide)
 	conv   func(t *testing.T) string // a new conversation on this form's service
 	create func(ch string, f pfields) (part, error)
 	update func(ch, ref string, u ufields) (part, error)
@@ -57,6 +58,7 @@ type urlForm struct {
 func urlForms(t *testing.T, env *env) []urlForm {
 	short := urlForm{
 		name: "short",
+		num:  func(s string) string { return s },
 		conv: func(t *testing.T) string { return *env.conversation(t, "").Sid },
 		create: func(ch string, f pfields) (part, error) {
 			p := &conversations.CreateConversationParticipantParams{}
@@ -115,6 +117,7 @@ func urlForms(t *testing.T, env *env) []urlForm {
 	is := *svc.Sid
 	long := urlForm{
 		name: "long",
+		num:  func(s string) string { return strings.Replace(s, "+1", "+2", 1) },
 		conv: func(t *testing.T) string {
 			c, err := env.api.CreateServiceConversation(is, &conversations.CreateServiceConversationParams{})
 			if err != nil {
@@ -194,7 +197,7 @@ func eachForm(t *testing.T, fn func(t *testing.T, env *env, f urlForm)) {
 func TestDuplicateBindingIs50416(t *testing.T) {
 	eachForm(t, func(t *testing.T, env *env, f urlForm) {
 		ch, other := f.conv(t), f.conv(t)
-		sms := pfields{address: "+15558675310", proxy: "+15017122661"}
+		sms := pfields{address: f.num("+15558675310"), proxy: f.num("+15017122661")}
 		if _, err := f.create(ch, sms); err != nil {
 			t.Fatal(err)
 		}
@@ -206,11 +209,11 @@ func TestDuplicateBindingIs50416(t *testing.T) {
 			}
 		}
 		// Changing another participant's proxy address onto a held pair: the same answer.
-		p, err := f.create(ch, pfields{address: "+15558675310", proxy: "+15017122662"})
+		p, err := f.create(ch, pfields{address: f.num("+15558675310"), proxy: f.num("+15017122662")})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.update(ch, p.sid, ufields{proxy: sp("+15017122661")})
+		_, err = f.update(ch, p.sid, ufields{proxy: sp(f.num("+15017122661"))})
 		if re := restError(t, err, 409, 50416); !strings.HasSuffix(re.Message, "Conversation "+ch) {
 			t.Errorf("update onto a held pair: %q", re.Message)
 		}
@@ -223,28 +226,28 @@ func TestGroupMMSParticipantTypes(t *testing.T) {
 	eachForm(t, func(t *testing.T, env *env, f urlForm) {
 		ch := f.conv(t)
 		// An unattached projected address: a Twilio number with no identity.
-		num, err := f.create(ch, pfields{projected: "+15017122661"})
+		num, err := f.create(ch, pfields{projected: f.num("+15017122661")})
 		if err != nil {
 			t.Fatalf("unattached projected address: %v", err)
 		}
-		if num.identity != nil || len(num.binding) != 2 || num.binding["type"] != "sms" || num.binding["projected_address"] != "+15017122661" {
+		if num.identity != nil || len(num.binding) != 2 || num.binding["type"] != "sms" || num.binding["projected_address"] != f.num("+15017122661") {
 			t.Errorf("unattached projected address: identity %v binding %v", num.identity, num.binding)
 		}
-		if got, err := f.fetch(ch, num.sid); err != nil || got.binding["projected_address"] != "+15017122661" {
+		if got, err := f.fetch(ch, num.sid); err != nil || got.binding["projected_address"] != f.num("+15017122661") {
 			t.Fatalf("fetch: %v %v", err, got.binding)
 		}
 		// A chat participant with a projected address, an SMS participant with an address only.
-		if _, err := f.create(ch, pfields{identity: "agent", projected: "+15017122661"}); err != nil {
+		if _, err := f.create(ch, pfields{identity: "agent", projected: f.num("+15017122661")}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.create(ch, pfields{address: "+15550000001"}); err != nil {
+		if _, err := f.create(ch, pfields{address: f.num("+15550000001")}); err != nil {
 			t.Fatal(err)
 		}
 		// A chat participant without a projected address: Twilio's error 50434.
 		_, err = f.create(ch, pfields{identity: "plain"})
 		restError(t, err, 400, 50434)
 		// An address with a projected address is none of the three types.
-		_, err = f.create(ch, pfields{address: "+15550000002", projected: "+15017122661"})
+		_, err = f.create(ch, pfields{address: f.num("+15550000002"), projected: f.num("+15017122661")})
 		restError(t, err, 400, 50443)
 		// Outside Group MMS a plain chat participant is fine.
 		if _, err := f.create(f.conv(t), pfields{identity: "plain"}); err != nil {
@@ -257,7 +260,7 @@ func TestGroupMMSParticipantTypes(t *testing.T) {
 func TestBindingFieldUpdates(t *testing.T) {
 	eachForm(t, func(t *testing.T, env *env, f urlForm) {
 		ch := f.conv(t)
-		sms, err := f.create(ch, pfields{address: "+15558675310", proxy: "+15017122661"})
+		sms, err := f.create(ch, pfields{address: f.num("+15558675310"), proxy: f.num("+15017122661")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,11 +269,11 @@ func TestBindingFieldUpdates(t *testing.T) {
 		if err != nil {
 			t.Fatalf("remove proxy address: %v", err)
 		}
-		if got.binding["address"] != "+15558675310" || got.binding["proxy_address"] != nil {
+		if got.binding["address"] != f.num("+15558675310") || got.binding["proxy_address"] != nil {
 			t.Errorf("after removing the proxy address: %v", got.binding)
 		}
 		// The pair is free: another conversation may take it.
-		if _, err := f.create(f.conv(t), pfields{address: "+15558675310", proxy: "+15017122661"}); err != nil {
+		if _, err := f.create(f.conv(t), pfields{address: f.num("+15558675310"), proxy: f.num("+15017122661")}); err != nil {
 			t.Fatalf("freed pair: %v", err)
 		}
 		// 50440: the participant does not have a proxy address to remove...
@@ -285,20 +288,20 @@ func TestBindingFieldUpdates(t *testing.T) {
 		}
 		_, err = f.update(ch, chat.sid, ufields{proxy: sp("null")})
 		restError(t, err, 400, 50440)
-		wa, err := f.create(ch, pfields{address: "whatsapp:+15558675311", proxy: "whatsapp:+15017122661"})
+		wa, err := f.create(ch, pfields{address: f.num("whatsapp:+15558675311"), proxy: f.num("whatsapp:+15017122661")})
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, err = f.update(ch, wa.sid, ufields{proxy: sp("null")})
 		restError(t, err, 400, 50440)
 		// 50441: adding a proxy address to a participant without a user address.
-		_, err = f.update(ch, chat.sid, ufields{proxy: sp("+15017122661")})
+		_, err = f.update(ch, chat.sid, ufields{proxy: sp(f.num("+15017122661"))})
 		if re := restError(t, err, 400, 50441); !strings.HasPrefix(re.Message, "Failed to add a proxy address to a participant") {
 			t.Errorf("50441 message %q", re.Message)
 		}
 		// An address-only participant has an address: it may get a proxy address again.
-		got, err = f.update(ch, sms.sid, ufields{proxy: sp("+15017122663")})
-		if err != nil || got.binding["proxy_address"] != "+15017122663" {
+		got, err = f.update(ch, sms.sid, ufields{proxy: sp(f.num("+15017122663"))})
+		if err != nil || got.binding["proxy_address"] != f.num("+15017122663") {
 			t.Fatalf("add proxy address to an address-only participant: %v %v", err, got.binding)
 		}
 		// 50442: removing a projected address the participant does not have.
@@ -309,17 +312,17 @@ func TestBindingFieldUpdates(t *testing.T) {
 		_, err = f.update(ch, sms.sid, ufields{projected: sp("null")})
 		restError(t, err, 400, 50442)
 		// With one it is removed.
-		if _, err := f.update(ch, chat.sid, ufields{projected: sp("+15017122661")}); err != nil {
+		if _, err := f.update(ch, chat.sid, ufields{projected: sp(f.num("+15017122661"))}); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := f.update(ch, chat.sid, ufields{projected: sp("null")}); err != nil || got.binding != nil {
 			t.Fatalf("remove projected address: %v %v", err, got.binding)
 		}
 		// 50443: a projected address on a participant with a messaging binding address.
-		_, err = f.update(ch, sms.sid, ufields{projected: sp("+15017122661")})
+		_, err = f.update(ch, sms.sid, ufields{projected: sp(f.num("+15017122661"))})
 		restError(t, err, 400, 50443)
 		// Nothing refused changed the participants.
-		if got, err := f.fetch(ch, sms.sid); err != nil || got.binding["proxy_address"] != "+15017122663" || got.binding["projected_address"] != nil {
+		if got, err := f.fetch(ch, sms.sid); err != nil || got.binding["proxy_address"] != f.num("+15017122663") || got.binding["projected_address"] != nil {
 			t.Errorf("sms participant after refused updates: %v %v", err, got.binding)
 		}
 	})
@@ -330,7 +333,7 @@ func TestBindingFieldUpdates(t *testing.T) {
 func TestGroupDuplicateIs50437(t *testing.T) {
 	eachForm(t, func(t *testing.T, env *env, f urlForm) {
 		ch := f.conv(t)
-		agent := pfields{identity: "agent", projected: "+15017122661"}
+		agent := pfields{identity: "agent", projected: f.num("+15017122661")}
 		if _, err := f.create(ch, agent); err != nil {
 			t.Fatal(err)
 		}
@@ -338,13 +341,13 @@ func TestGroupDuplicateIs50437(t *testing.T) {
 		if re := restError(t, err, 409, 50437); !strings.HasPrefix(re.Message, "Group Participant already exists") {
 			t.Errorf("50437 message %q", re.Message)
 		}
-		if _, err := f.create(ch, pfields{address: "+15550000001"}); err != nil {
+		if _, err := f.create(ch, pfields{address: f.num("+15550000001")}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.create(ch, pfields{address: "+15550000001"})
+		_, err = f.create(ch, pfields{address: f.num("+15550000001")})
 		restError(t, err, 409, 50437)
 		// The same identity with another projected address: the identity is taken (50433).
-		_, err = f.create(ch, pfields{identity: "agent", projected: "+15017122662"})
+		_, err = f.create(ch, pfields{identity: "agent", projected: f.num("+15017122662")})
 		restError(t, err, 409, 50433)
 	})
 }
@@ -443,11 +446,11 @@ func TestSayWhatIsAccepted(t *testing.T) {
 			t.Errorf("a JSON body created a participant")
 		}
 		// SMS addresses are E.164: '+' and 3 to 15 digits.
-		_, err = f.create(ch, pfields{address: "15558675310", proxy: "+15017122661"})
+		_, err = f.create(ch, pfields{address: "15558675310", proxy: f.num("+15017122661")})
 		restError(t, err, 400, 50407)
-		_, err = f.create(ch, pfields{address: "+15558675310", proxy: "15017122661"})
+		_, err = f.create(ch, pfields{address: f.num("+15558675310"), proxy: "15017122661"})
 		restError(t, err, 400, 50408)
-		_, err = f.create(ch, pfields{address: "whatsapp:15558675310", proxy: "whatsapp:+15017122661"})
+		_, err = f.create(ch, pfields{address: "whatsapp:15558675310", proxy: f.num("whatsapp:+15017122661")})
 		restError(t, err, 400, 50407)
 		// An identity shaped like a participant SID could never be fetched by: refused.
 		_, err = f.create(ch, pfields{identity: "MB0123456789abcdef0123456789abcdef"})

@@ -185,9 +185,10 @@ func TestPagingAcrossPages(t *testing.T) {
 		if err := json.Unmarshal(body, &p1); err != nil || st != 200 || len(p1.Participants) != 3 || p1.Participants[0].Sid != want[0] {
 			t.Fatalf("back to page 1: %d %s", st, body)
 		}
-		// PageSize over 1000 is clamped; bad values are refused.
+		// PageSize over the participant list's maximum (100, the spec's) is read as it; bad
+		// values are refused.
 		st, body = env.srv.Do(t, "GET", "/v1/Conversations/"+ch+"/Participants?PageSize=5000", nil)
-		if st != 200 || !strings.Contains(string(body), `"page_size":1000`) {
+		if st != 200 || !strings.Contains(string(body), `"page_size":100,`) {
 			t.Errorf("PageSize=5000: %d %s", st, body)
 		}
 		for _, q := range []string{"PageSize=0", "PageSize=x", "Page=-1", "PageToken=bogus", "PageToken=PA-1"} {
