@@ -51,8 +51,8 @@ type urlForm struct {
 	create func(ch string, f pfields) (part, error)
 	update func(ch, ref string, u ufields) (part, error)
 	fetch  func(ch, ref string) (part, error)
-	path   func(ch string) string // the participant list path
-	send   func(t *testing.T, ch string)
+	path   func(ch string) string                       // the participant list path
+	send   func(t *testing.T, ch string) map[string]any // sends a message, returns its delivery summary
 }
 
 func urlForms(t *testing.T, env *env) []urlForm {
@@ -108,7 +108,7 @@ func urlForms(t *testing.T, env *env) []urlForm {
 			return partOf(r.Sid, r.Identity, r.MessagingBinding, r.LastReadMessageIndex), nil
 		},
 		path: func(ch string) string { return "/v1/Conversations/" + ch + "/Participants" },
-		send: func(t *testing.T, ch string) { env.send(t, ch, "", "m") },
+		send: func(t *testing.T, ch string) map[string]any { return summary(t, env.send(t, ch, "", "m").Delivery) },
 	}
 	svc, err := env.api.CreateService((&conversations.CreateServiceParams{}).SetFriendlyName("long form"))
 	if err != nil {
@@ -173,10 +173,12 @@ func urlForms(t *testing.T, env *env) []urlForm {
 			return partOf(r.Sid, r.Identity, r.MessagingBinding, r.LastReadMessageIndex), nil
 		},
 		path: func(ch string) string { return "/v1/Services/" + is + "/Conversations/" + ch + "/Participants" },
-		send: func(t *testing.T, ch string) {
-			if _, err := env.api.CreateServiceConversationMessage(is, ch, (&conversations.CreateServiceConversationMessageParams{}).SetBody("m")); err != nil {
+		send: func(t *testing.T, ch string) map[string]any {
+			m, err := env.api.CreateServiceConversationMessage(is, ch, (&conversations.CreateServiceConversationMessageParams{}).SetBody("m"))
+			if err != nil {
 				t.Fatal(err)
 			}
+			return summary(t, m.Delivery)
 		},
 	}
 	return []urlForm{short, long}
@@ -246,6 +248,10 @@ func TestGroupMMSParticipantTypes(t *testing.T) {
 		// A chat participant without a projected address: Twilio's error 50434.
 		_, err = f.create(ch, pfields{identity: "plain"})
 		restError(t, err, 400, 50434)
+		// A message goes to the SMS participant; the unattached number is no recipient.
+		if s := f.send(t, ch); s["total"] != float64(1) {
+			t.Errorf("delivery summary = %v, want total 1", s)
+		}
 		// An address with a projected address is none of the three types.
 		_, err = f.create(ch, pfields{address: f.num("+15550000002"), projected: f.num("+15017122661")})
 		restError(t, err, 400, 50443)
