@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
@@ -44,14 +46,14 @@ func formReadIndex(f form) (conv.Opt[int64], error) {
 	if v == nil {
 		return conv.Opt[int64]{}, nil
 	}
-	n, err := conv.ParseReadIndex(*v)
-	switch {
-	case err != nil:
-		return conv.Opt[int64]{}, err
-	case n == nil:
+	if *v == "null" {
 		return conv.Clear[int64](), nil
 	}
-	return conv.Set(*n), nil
+	n, err := strconv.ParseInt(strings.TrimSpace(*v), 10, 64)
+	if err != nil || n < 0 {
+		return conv.Opt[int64]{}, conv.Errorf(conv.KindInvalid, 50421, "Invalid last read message index format: %q", *v)
+	}
+	return conv.Set(n), nil
 }
 
 // formReadTimestamp reads LastReadTimestamp: a date, or "null" to clear it. Error: 50405.
