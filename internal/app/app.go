@@ -158,7 +158,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 			}
 		}()
 	}
-	a.Hub = delivery.NewHub() // wakes the delivery dispatcher and the live streams
+	a.Hub = delivery.NewHub()       // wakes the delivery dispatcher and the live streams
 	notify := webhook.NewNotifier() // wakes the webhook dispatcher after changes with webhooks
 	sinks := conv.MultiSink{a.Hub, notify}
 	if opts.Events != nil {
