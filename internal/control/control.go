@@ -2,8 +2,9 @@
 // shared clock, fault injection, the request log, metrics, health, the -seed fixture and
 // deterministic SIDs. The composition root creates one Plane, passes its Clock and SIDs to
 // conv.NewService, its WebhookClient to the webhook dispatcher, wraps the carrier with
-// Carrier, hands Faults and Requests to httpapi.ParleyOptions, wraps the HTTP handler with
-// Wrap, mounts /healthz and /metrics with Mount and runs Run.
+// Carrier, hands Faults and Requests to httpapi.ParleyOptions, wraps the routes inside the
+// front door with Wrap, mounts Health at /healthz and MetricsHandler at /metrics, and runs
+// Run (internal/app does all of this).
 package control
 
 import (
@@ -116,12 +117,23 @@ func (cp *Plane) Wrap(h http.Handler, svc *conv.Service) http.Handler {
 	return h
 }
 
-// Mount adds /healthz and /metrics to extra.
-func (cp *Plane) Mount(extra *http.ServeMux, svc *conv.Service) {
-	extra.Handle("GET /healthz", httpapi.Health(svc.Ping, 2*time.Second))
-	if cp.Metrics != nil {
-		extra.Handle("GET /metrics", cp.Metrics.Handler())
+// Health serves GET /healthz, without credentials: {"status":"ok"} when the store answers
+// within 2 s, else 503.
+func (cp *Plane) Health(svc *conv.Service) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", httpapi.Health(svc.Ping, 2*time.Second))
+	return mux
+}
+
+// MetricsHandler serves GET /metrics (Prometheus), without credentials; nil when metrics
+// are off.
+func (cp *Plane) MetricsHandler() http.Handler {
+	if cp.Metrics == nil {
+		return nil
 	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", cp.Metrics.Handler())
+	return mux
 }
 
 // Run re-reads the shared clock offset every second (other replicas may advance it) and, when

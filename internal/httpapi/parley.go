@@ -2,11 +2,9 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -31,11 +29,9 @@ const (
 	DefaultStreamBatch     = 100
 )
 
-// ParleyOptions configure Parley's own endpoints; zero values get the defaults.
+// ParleyOptions configure Parley's own endpoints; zero values get the defaults. Their URLs,
+// credentials and body limit are the API's (Options).
 type ParleyOptions struct {
-	// PublicURL and TrustProxy are as in Options.
-	PublicURL  string
-	TrustProxy bool
 	// Notifier wakes streams as soon as a message is added (nil: streams only poll).
 	Notifier Notifier
 	// StreamPoll is how often a stream looks for deliveries without a wake-up (default 1 s;
@@ -66,8 +62,9 @@ type Parley struct {
 	opts ParleyOptions
 }
 
-// NewParley returns the handler of Parley's own endpoints.
-func NewParley(svc *conv.Service, log *slog.Logger, opts ParleyOptions) *Parley {
+// NewParley returns the handler of Parley's own endpoints, behind api's front door: the same
+// service, credentials, URLs and error bodies.
+func NewParley(api *API, opts ParleyOptions) *Parley {
 	if opts.StreamPoll <= 0 {
 		opts.StreamPoll = DefaultStreamPoll
 	}
@@ -77,9 +74,7 @@ func NewParley(svc *conv.Service, log *slog.Logger, opts ParleyOptions) *Parley 
 	if opts.StreamBatch <= 0 {
 		opts.StreamBatch = DefaultStreamBatch
 	}
-	p := &Parley{opts: opts}
-	p.api = &API{svc: svc, log: log, opts: Options{PublicURL: opts.PublicURL, TrustProxy: opts.TrustProxy, MaxBodyBytes: 1 << 20},
-		mux: http.NewServeMux(), allowed: map[string][]string{}}
+	p := &Parley{api: api.withMux(), opts: opts}
 	p.api.route("GET", "/parley/v1/Outbox", p.listOutbox)
 	p.api.route("GET", "/parley/v1/Users/{Identity}/Stream", p.stream)
 	p.api.route("GET", "/parley/v1/Services/{ChatServiceSid}/Users/{Identity}/Stream", p.stream)
@@ -89,24 +84,7 @@ func NewParley(svc *conv.Service, log *slog.Logger, opts ParleyOptions) *Parley 
 }
 
 // ServeHTTP authenticates the request (HTTP Basic, as /v1) and dispatches it.
-func (p *Parley) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a := p.api
-	acct, err := a.authenticate(r)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	r = r.WithContext(context.WithValue(r.Context(), accountKey{}, acct))
-	if pth := r.URL.Path; pth != path.Clean(pth) || strings.HasSuffix(pth, "/") {
-		a.writeError(w, r, conv.NotFound())
-		return
-	}
-	if _, pattern := a.mux.Handler(r); pattern == "" {
-		a.methodOrNotFound(w, r)
-		return
-	}
-	a.mux.ServeHTTP(w, r)
-}
+func (p *Parley) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.api.dispatch(w, r) }
 
 // ---- outbox ----
 

@@ -632,11 +632,11 @@ func TestInbound(t *testing.T) {
 		if len(msgs) != 2 || msgs[1].(map[string]any)["body"] != "again" || msgs[1].(map[string]any)["author"] != "+15558675310" {
 			t.Errorf("messages: %v", msgs)
 		}
-		sources := map[string]string{}
+		sources := map[conv.EventType]string{}
 		for _, e := range v.srv.Events.Events() {
 			sources[e.Type] = e.Source
 		}
-		if sources["onMessageAdded"] != "SMS" || sources["onConversationAdded"] != "SMS" {
+		if sources[conv.EventMessageAdded] != "SMS" || sources[conv.EventConversationAdded] != "SMS" {
 			t.Errorf("event sources: %v", sources)
 		}
 		// Account 2 has no such address: its inbound finds nothing.
