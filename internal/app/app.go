@@ -6,9 +6,14 @@
 // Routes (mounts, in the order they are matched):
 //
 //	/v1/        Twilio's Conversations v1 (httpapi.API), HTTP Basic with account credentials
-//	/parley/    Parley's own endpoints (httpapi.Parley): outbox, live streams, webhook log
-//	/healthz    liveness, without credentials
+//	/parley/    Parley's own endpoints (httpapi.Parley): outbox, live streams, webhook log,
+//	            and the control plane's (reset, snapshot, clock, faults, request log)
+//	/healthz    liveness (the store answers), without credentials
+//	/metrics    Prometheus metrics, without credentials (Config.Control.Metrics)
 //	anything else is Twilio's 404 (20404) in JSON
+//
+// Inside the front door, around the mounts, sit the control plane's middlewares
+// (internal/control, docs/control-plane.md): metrics, the request log and API faults.
 //
 // Background workers (Start runs them, Close stops them):
 //
@@ -16,29 +21,33 @@
 //   - the delivery dispatcher: SMS/WhatsApp deliveries to the carrier (the outbox log, or
 //     Config.CarrierURL), woken by the hub;
 //   - the timer loop: due conversation timers every Config.TimerInterval;
+//   - the control plane's clock loop: it re-reads the shared clock offset (another replica may
+//     have moved it) and, when the clock moves, applies due timers and wakes the dispatchers;
 //   - inside the store, while it is open: SQLite's WAL checkpointer (internal/store/sqlite).
 //
 // The hub (delivery.Hub) wakes the delivery dispatcher and the live streams when a message is
 // added; Close closes it, which ends the streams.
 //
-// Adding a front door (a WebSocket chat gateway at /v3/wsconnect, a web console at /,
-// /metrics) is one more entry in mounts; it gets the same body limit, panic handling and 404s.
+// Adding a front door (a WebSocket chat gateway at /v3/wsconnect, a web console at /) is one
+// more entry in mounts; it gets the same body limit, panic handling and 404s.
 // The first mount whose path matches serves a request, so a "/" subtree goes last.
 //
 // cmd/parley (internal/cli) parses flags and environment into a Config and serves Handler;
 // internal/testserver calls the same New with test Options (fake clock, sequential SIDs, a
-// recording event sink, the OpenAPI validation wrapper, a per-test store).
+// recording event sink, the OpenAPI validation wrapper, a per-test store). The service, the
+// dispatchers and the timer loop read time from the control plane's clock: Options.Clock (or
+// time.Now) plus the offset POST /parley/v1/Clock sets.
 package app
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/parley-dev/parley/internal/control"
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/delivery"
 	"github.com/parley-dev/parley/internal/gateway"
@@ -70,6 +79,20 @@ type Config struct {
 	// TimerInterval is how often due conversation timers are applied (0:
 	// DefaultTimerInterval; negative: no timer loop, reads still apply them).
 	TimerInterval time.Duration
+	// Control configures the control plane (docs/control-plane.md).
+	Control ControlConfig
+}
+
+// ControlConfig configures the control plane.
+type ControlConfig struct {
+	// Seed is a snapshot file (JSON, or YAML when it ends in .yaml/.yml) loaded into the first
+	// account at start when that account is empty.
+	Seed string
+	// SIDSeed, when set (an unsigned integer), makes generated SIDs deterministic; ignored
+	// when Options.SIDs is set.
+	SIDSeed string
+	// Metrics serves GET /metrics and collects the figures it shows.
+	Metrics bool
 }
 
 // Account is an account's credentials.
@@ -97,7 +120,8 @@ type Options struct {
 	Log *slog.Logger
 	// Store, when set, is used instead of opening Config.DB; the caller closes it.
 	Store store.Store
-	// Clock is the time of the service and the dispatchers (nil: time.Now).
+	// Clock is the base time of the service and the dispatchers (nil: time.Now); the control
+	// plane's clock offset is added to it.
 	Clock func() time.Time
 	// SIDs generates resource SIDs (nil: random).
 	SIDs conv.SIDGen
@@ -121,6 +145,8 @@ type App struct {
 	Service  *conv.Service
 	Hub      *delivery.Hub
 	Webhooks *webhook.Dispatcher
+	// Control is the control plane: clock, faults, request log, metrics.
+	Control *control.Plane
 	// Accounts are the configured accounts, or the development account.
 	Accounts []*conv.Account
 
@@ -138,17 +164,21 @@ type App struct {
 
 // New builds the server cfg describes: it opens the store (unless opts gives one), ensures
 // the accounts and API keys, and builds the service, the workers (not started) and the
-// routes. It returns an error when the store cannot be opened, a credential cannot be stored
-// or the carrier URL is not an absolute http(s) URL.
+// routes, and loads Config.Control.Seed. It returns an error when the store cannot be opened,
+// a credential cannot be stored, the carrier URL is not an absolute http(s) URL, the SID seed
+// is not an unsigned integer or the seed file cannot be loaded.
 func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &App{cfg: cfg, log: log, clock: opts.Clock, Store: opts.Store}
-	if a.clock == nil {
-		a.clock = time.Now
+	a := &App{cfg: cfg, log: log, Store: opts.Store}
+	cp, err := control.New(control.Options{BaseClock: opts.Clock, SIDs: opts.SIDs, SIDSeed: cfg.Control.SIDSeed,
+		Metrics: cfg.Control.Metrics})
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
 	}
+	a.Control = cp
 	if a.Store == nil {
 		if a.Store, err = store.Open(ctx, cfg.DB, store.Options{SQLiteSynchronous: cfg.SQLiteSynchronous}); err != nil {
 			return nil, err
@@ -166,42 +196,56 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	if opts.Events != nil {
 		sinks = append(conv.MultiSink{opts.Events}, sinks...)
 	}
-	ch, svcStore, changes := newChat(a.Store, log, 0)
-	a.Service = conv.NewService(svcStore, conv.Options{Clock: opts.Clock, SIDs: opts.SIDs, Events: sinks,
+	// The Sync view dates its events with the service's (control plane) clock.
+	ch, svcStore, changes := newChat(a.Store, log, 0, func() time.Time { return a.Service.Now() })
+	a.Service = conv.NewService(svcStore, conv.Options{ControlClock: cp.Clock, SIDs: cp.SIDs, Events: sinks,
 		WebhookFormat: webhook.Format{}, PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout), Changes: changes})
 	if ch != nil {
 		ch.mount(a.Service, a.Store, log)
 		a.chat = ch
 	}
-	a.Webhooks = webhook.New(a.Service, webhook.Options{Clock: opts.Clock, Timeout: cfg.Webhooks.Timeout,
-		MaxAttempts: cfg.Webhooks.Attempts, Backoff: cfg.Webhooks.Backoff, Retention: cfg.Webhooks.Retention,
-		PollInterval: opts.WebhookPoll, Wake: notify.C(), Log: log})
+	// The clock offset stored by an earlier run or another replica.
+	if err := a.Service.SyncClock(ctx); err != nil {
+		return nil, err
+	}
+	a.clock = a.Service.Now
+	a.Webhooks = webhook.New(a.Service, webhook.Options{Clock: cp.Clock.Now, Client: cp.WebhookClient(),
+		Timeout: cfg.Webhooks.Timeout, MaxAttempts: cfg.Webhooks.Attempts, Backoff: cfg.Webhooks.Backoff,
+		Retention: cfg.Webhooks.Retention, PollInterval: opts.WebhookPoll, Wake: notify.C(), Log: log})
 	carrier := opts.Carrier
 	if carrier == nil {
 		if carrier, err = newCarrier(a.Service, cfg.CarrierURL); err != nil {
 			return nil, err
 		}
 	}
+	carrier = cp.Carrier(cfg.CarrierURL, carrier) // carrier faults and metrics
 	if err := a.ensureCredentials(ctx); err != nil {
 		return nil, err
+	}
+	if err := cp.Seed(ctx, cfg.Control.Seed, a.Service, a.Accounts[0].Sid, log); err != nil {
+		return nil, err
+	}
+	if cp.Metrics != nil {
+		cp.Metrics.ObserveStore(a.Store) // group-commit figures (SQLite)
 	}
 	dlog := opts.DeliveryLog
 	if dlog == nil {
 		dlog = log
 	}
-	a.delivery = delivery.NewDispatcher(a.Service, carrier, delivery.Options{Clock: opts.Clock, Wake: a.Hub.Dispatch(),
+	a.delivery = delivery.NewDispatcher(a.Service, carrier, delivery.Options{Clock: a.Service.Now, Wake: a.Hub.Dispatch(),
 		PollInterval: opts.DeliveryPoll, SendTimeout: opts.DeliverySendTimeout, Log: dlog})
 
 	api := httpapi.New(a.Service, log, httpapi.Options{PublicURL: cfg.PublicURL, TrustProxy: cfg.TrustProxy,
 		MaxBodyBytes: cfg.MaxBodyBytes})
 	mounts := a.mounts(api, httpapi.ParleyOptions{Notifier: a.Hub, StreamPoll: opts.StreamPoll,
-		StreamHeartbeat: opts.StreamHeartbeat})
+		StreamHeartbeat: opts.StreamHeartbeat, Faults: cp.Faults, Requests: cp.Requests})
 	if opts.Wrap != nil {
 		for i, m := range mounts {
 			mounts[i].Handler = opts.Wrap(m.Path, m.Handler)
 		}
 	}
-	a.handler = api.FrontDoor(mounts)
+	// The control plane's metrics, request log and API faults sit inside the front door.
+	a.handler = api.FrontDoor(mounts, func(h http.Handler) http.Handler { return cp.Wrap(h, a.Service) })
 	return a, nil
 }
 
@@ -211,22 +255,15 @@ func (a *App) mounts(api *httpapi.API, parley httpapi.ParleyOptions) []httpapi.M
 	m := []httpapi.Mount{
 		{Path: "/v1/", Handler: api},
 		{Path: "/parley/", Handler: httpapi.NewParley(api, parley)},
-		{Path: "/healthz", Handler: health()},
+		{Path: "/healthz", Handler: a.Control.Health(a.Service)},
+	}
+	if h := a.Control.MetricsHandler(); h != nil { // nil with metrics off
+		m = append(m, httpapi.Mount{Path: "/metrics", Handler: h})
 	}
 	if a.chat != nil {
 		m = append(m, httpapi.Mount{Path: gateway.Path, Handler: a.chat.gw})
 	}
 	return m
-}
-
-// health answers GET /healthz with {"status":"ok"}, without credentials.
-func health() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"status":"ok"}`)
-	})
-	return mux
 }
 
 // newCarrier returns the carrier of SMS/WhatsApp deliveries: a Forwarder to url when it is
@@ -279,12 +316,13 @@ func (a *App) ensureCredentials(ctx context.Context) error {
 func (a *App) Handler() http.Handler { return a.handler }
 
 // Start runs the background workers until ctx is done or Close is called: the webhook
-// dispatcher (deliveries enqueued before a crash are sent at once), the delivery dispatcher
-// and the timer loop.
+// dispatcher (deliveries enqueued before a crash are sent at once), the delivery dispatcher,
+// the timer loop and the control plane's clock loop.
 func (a *App) Start(ctx context.Context) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.stops = append(a.stops, run(ctx, a.Webhooks.Run), run(ctx, a.delivery.Run))
+	a.stops = append(a.stops, run(ctx, a.Webhooks.Run), run(ctx, a.delivery.Run),
+		a.Control.Run(ctx, a.Service, a.Webhooks, a.Hub, a.log))
 	if a.chat != nil {
 		a.stops = append(a.stops, run(ctx, a.chat.fan.Run))
 	}

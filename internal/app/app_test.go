@@ -273,3 +273,42 @@ func TestRequestLog(t *testing.T) {
 		t.Fatalf("stream %d ended before its live mark: %v", resp.StatusCode, sc.Err())
 	}
 }
+
+// TestControlPlaneMounts checks /metrics is served without credentials when
+// Config.Control.Metrics is on and is Twilio's 404 when off, and that a live stream still
+// flushes through the control plane's middlewares.
+func TestControlPlaneMounts(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		_, hs := newServer(t, app.Config{Control: app.ControlConfig{Metrics: on}}, app.Options{})
+		do(t, hs, "GET", "/v1/Conversations", "", true)
+		r := do(t, hs, "GET", "/metrics", "", false)
+		if on && (r.status != http.StatusOK || !strings.Contains(r.body, "parley_http_requests_total")) {
+			t.Errorf("metrics on: GET /metrics: %d %.200s", r.status, r.body)
+		}
+		if !on && (r.status != http.StatusNotFound || !strings.Contains(r.body, `"code":20404`)) {
+			t.Errorf("metrics off: GET /metrics: %d %s", r.status, r.body)
+		}
+		req, _ := http.NewRequest("GET", hs.URL+"/parley/v1/Users/alice/Stream", nil)
+		req.SetBasicAuth(acct, token)
+		resp, err := hs.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() && sc.Text() != ": live" {
+		}
+		if sc.Text() != ": live" {
+			t.Errorf("metrics %v: stream %d ended before its live mark: %v", on, resp.StatusCode, sc.Err())
+		}
+		resp.Body.Close()
+	}
+}
+
+// TestBadSIDSeed checks New refuses a SID seed that is not an unsigned integer.
+func TestBadSIDSeed(t *testing.T) {
+	_, err := app.New(context.Background(), app.Config{DB: filepath.Join(t.TempDir(), "p.db"),
+		Control: app.ControlConfig{SIDSeed: "x"}}, app.Options{})
+	if err == nil || !strings.Contains(err.Error(), "-sid-seed") {
+		t.Fatalf("err = %v", err)
+	}
+}

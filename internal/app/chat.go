@@ -36,13 +36,13 @@ func (s wakeStore) WithTx(ctx context.Context, fn func(tx conv.Store) error) err
 
 // newChat builds the chat side over st, or returns nil when the store cannot hold the Sync
 // view.
-func newChat(st conv.Store, log *slog.Logger, poll time.Duration) (*chat, conv.Store, conv.ChangeRecorder) {
+func newChat(st conv.Store, log *slog.Logger, poll time.Duration, now func() time.Time) (*chat, conv.Store, conv.ChangeRecorder) {
 	vs, ok := st.(syncview.Store)
 	if !ok {
 		return nil, st, nil
 	}
 	fan := syncview.NewFanout(vs, log, poll)
-	return &chat{fan: fan}, wakeStore{Store: st, wake: fan.Wake}, syncview.NewProjector(nil)
+	return &chat{fan: fan}, wakeStore{Store: st, wake: fan.Wake}, syncview.NewProjector(now)
 }
 
 // mount builds the gateway once the service exists.

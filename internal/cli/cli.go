@@ -143,6 +143,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.StringVar(&c.PprofAddr, "pprof-addr", getenv("PARLEY_PPROF_ADDR"), "serve net/http/pprof on this address, e.g. 127.0.0.1:6060 (env PARLEY_PPROF_ADDR; off by default)")
 	deliveryFlags(fs, getenv, c) // delivery.go
 	webhookFlags(fs, getenv, c)  // webhooks.go
+	controlFlags(fs, getenv, c)  // control.go
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -238,6 +238,9 @@ func (s *Service) CreateMessage(ctx context.Context, sc Scope, convRef string, i
 			if p.Sid == m.ParticipantSid {
 				continue // the author does not receive its own message
 			}
+			if !p.IsChat() && (p.Binding == nil || p.Binding.Address == "") {
+				continue // an unattached projected address is the group's own number, no recipient
+			}
 			d := newDelivery(s.sids.New(PrefixDelivery), m, p, now)
 			if err := tx.CreateDelivery(ctx, d); err != nil {
 				return err

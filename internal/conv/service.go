@@ -20,6 +20,9 @@ type Options struct {
 	// LookupCacheTTL is how long verified credentials and resolved services are reused
 	// without reading the store (0: DefaultLookupCacheTTL; negative: never).
 	LookupCacheTTL time.Duration
+	// ControlClock, when set, is the control plane's clock (clock.go) the service reads time
+	// from (its base replaces Clock); otherwise one is made over Clock.
+	ControlClock *Clock
 }
 
 // Service enforces every business rule of Parley over a Store.
@@ -32,14 +35,17 @@ type Service struct {
 	preHook PreHook
 	cache   *lookupCache
 	changes ChangeRecorder
+	clk     *Clock // the control plane's clock (clock.go); now is clk.Now
 }
 
 // NewService returns a Service over store.
 func NewService(store Store, opts Options) *Service {
-	s := &Service{store: store, now: opts.Clock, sids: opts.SIDs, events: opts.Events, format: opts.WebhookFormat, preHook: opts.PreHook, changes: opts.Changes}
-	if s.now == nil {
-		s.now = time.Now
+	s := &Service{store: store, sids: opts.SIDs, events: opts.Events, format: opts.WebhookFormat, preHook: opts.PreHook, changes: opts.Changes}
+	s.clk = opts.ControlClock // control plane: Clock plus the offset of POST /parley/v1/Clock
+	if s.clk == nil {
+		s.clk = NewClock(opts.Clock)
 	}
+	s.now = s.clk.Now
 	if s.sids == nil {
 		s.sids = RandomSIDs{}
 	}

@@ -27,6 +27,7 @@ type Store interface {
 	ConfigurationStore
 	WebhookStore
 	UserStore
+	ControlStore // snapshot.go
 }
 
 // AccountStore persists accounts and API keys.

@@ -494,10 +494,8 @@ func (s *Service) UpdateUserConversation(ctx context.Context, sc Scope, userRef,
 		uc := &UserConversation{User: u, Participant: p, Conversation: c, NotificationLevel: level}
 		p.DateUpdated = s.clock()
 		if !in.LastReadMessageIndex.Absent() {
-			// An index beyond the last message is lowered to it, as on participant update.
-			if p.LastReadMessageIndex, err = readHorizon(ctx, tx, c, idx); err != nil {
-				return err
-			}
+			// Stored as given, as on participant update: not tied to existing messages.
+			p.LastReadMessageIndex = idx
 		}
 		if !in.LastReadTimestamp.Absent() {
 			p.LastReadTimestamp = ts

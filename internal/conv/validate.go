@@ -89,18 +89,6 @@ func ParseDateParam(s, name string, code int) (time.Time, error) {
 	return t, nil
 }
 
-// parseOptionalDate parses *s (nil means not given) or returns a 400 with code.
-func parseOptionalDate(s *string, name string, code int) (*time.Time, error) {
-	if s == nil {
-		return nil, nil
-	}
-	t, err := ParseDateParam(*s, name, code)
-	if err != nil {
-		return nil, err
-	}
-	return &t, nil
-}
-
 // BindingType derives a binding type from an address: whatsapp:, messenger:, gbm: and rcs:
 // prefixes name their channel, an e-mail address is email, anything else is sms.
 func BindingType(addr string) string {
@@ -115,10 +103,10 @@ func BindingType(addr string) string {
 	return BindingSMS
 }
 
-// isPhone reports whether s is an E.164-like number: optional '+', then 3 to 15 digits.
+// isPhone reports whether s is an E.164-like number: '+', then 3 to 15 digits.
 func isPhone(s string) bool {
-	s = strings.TrimPrefix(s, "+")
-	if len(s) < 3 || len(s) > 15 {
+	s, ok := strings.CutPrefix(s, "+")
+	if !ok || len(s) < 3 || len(s) > 15 {
 		return false
 	}
 	for _, c := range s {

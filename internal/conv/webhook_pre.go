@@ -100,7 +100,7 @@ func (s *Service) preParticipantAdd(ctx context.Context, sc Scope, convRef strin
 }
 
 // preParticipantUpdate consults onParticipantUpdate with the participant's attributes,
-// role and read horizon as in would set them. Errors: 20404, 50056, 50304/50303, 50421, 50405.
+// role and read horizon as in would set them. Errors: 20404, 50056, 50304/50303.
 func (s *Service) preParticipantUpdate(ctx context.Context, sc Scope, convRef, ref string, in ParticipantUpdate, o WriteOptions) error {
 	if !s.sdk(o) {
 		return nil
@@ -123,15 +123,15 @@ func (s *Service) preParticipantUpdate(ctx context.Context, sc Scope, convRef, r
 	if given(in.RoleSid) {
 		next.RoleSid = *in.RoleSid
 	}
-	if in.LastReadMessageIndex != nil {
-		if next.LastReadMessageIndex, err = ParseReadIndex(*in.LastReadMessageIndex); err != nil {
-			return err
-		}
+	if v, ok := in.LastReadMessageIndex.Get(); ok {
+		next.LastReadMessageIndex = &v
+	} else if in.LastReadMessageIndex.IsClear() {
+		next.LastReadMessageIndex = nil
 	}
-	if in.LastReadTimestamp != nil {
-		if next.LastReadTimestamp, err = ParseReadTimestamp(*in.LastReadTimestamp); err != nil {
-			return err
-		}
+	if t, ok := in.LastReadTimestamp.Get(); ok {
+		next.LastReadTimestamp = readTimestamp(t)
+	} else if in.LastReadTimestamp.IsClear() {
+		next.LastReadTimestamp = nil
 	}
 	_, err = s.preEvent(ctx, s.event(EventParticipantUpdate, c, &next, o))
 	return err

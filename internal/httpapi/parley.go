@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
+	"github.com/parley-dev/parley/internal/faults"
+	"github.com/parley-dev/parley/internal/reqlog"
 )
 
 // Notifier wakes live streams when chat deliveries may be new (delivery.Hub implements it).
@@ -39,6 +41,10 @@ type ParleyOptions struct {
 	StreamHeartbeat time.Duration
 	// StreamBatch is the most events read from the store at once (default 100).
 	StreamBatch int
+	// Control plane (control.go): the fault registry and request log the Faults and Requests
+	// endpoints read (nil: those endpoints answer 501).
+	Faults   *faults.Registry
+	Requests *reqlog.Log
 }
 
 // Parley serves Parley's own endpoints, outside Twilio's /v1 API and authenticated with the
@@ -73,6 +79,7 @@ func NewParley(api *API, opts ParleyOptions) *Parley {
 	p.api.route("GET", "/parley/v1/Users/{Identity}/Stream", p.stream)
 	p.api.route("GET", "/parley/v1/Services/{ChatServiceSid}/Users/{Identity}/Stream", p.stream)
 	p.webhookDeliveryRoutes() // webhooks.go
+	p.controlRoutes()         // control.go
 	return p
 }
 

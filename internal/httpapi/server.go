@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
+	"github.com/parley-dev/parley/internal/metrics/route"
 )
 
 // Options configure the API handler.
@@ -85,6 +86,7 @@ func New(svc *conv.Service, log *slog.Logger, opts Options) *API {
 func (a *API) route(method, pattern string, h handlerFunc) {
 	a.allowed[pattern] = append(a.allowed[pattern], method)
 	a.mux.HandleFunc(method+" "+pattern, func(w http.ResponseWriter, r *http.Request) {
+		route.Set(r.Context(), method+" "+pattern) // control plane: the metrics' route label
 		a.serve(w, r, h)
 	})
 }
@@ -166,9 +168,23 @@ func (m Mount) matches(p string) bool {
 // panic becomes Twilio's 500 (20500) and is logged, the body is limited to MaxBodyBytes (a
 // larger form is a 413, 20413), and the first mount whose Path matches serves it. A path no
 // mount serves is Twilio's 404 (20404) in JSON, whatever the path. With the logger at debug
-// level, every request is logged with its status and duration.
-func (a *API) FrontDoor(mounts []Mount) http.Handler {
+// level, every request is logged with its status and duration. Each of inner, the first
+// outermost, wraps the matching of the mounts inside the front door (the control plane's
+// metrics, request log and faults), so it sees every request, a 404 included.
+func (a *API) FrontDoor(mounts []Mount, inner ...func(http.Handler) http.Handler) http.Handler {
 	mounts = append([]Mount(nil), mounts...)
+	var router http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, m := range mounts {
+			if m.matches(r.URL.Path) {
+				m.Handler.ServeHTTP(w, r)
+				return
+			}
+		}
+		a.writeError(w, r, conv.NotFound())
+	})
+	for i := len(inner) - 1; i >= 0; i-- {
+		router = inner[i](router)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.log.Enabled(r.Context(), slog.LevelDebug) {
 			sw := &statusWriter{ResponseWriter: w}
@@ -190,13 +206,7 @@ func (a *API) FrontDoor(mounts []Mount) http.Handler {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes)
 		}
-		for _, m := range mounts {
-			if m.matches(r.URL.Path) {
-				m.Handler.ServeHTTP(w, r)
-				return
-			}
-		}
-		a.writeError(w, r, conv.NotFound())
+		router.ServeHTTP(w, r)
 	})
 }
 

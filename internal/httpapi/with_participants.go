@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
 )
@@ -84,7 +85,24 @@ func parseParticipantJSON(i int, raw string) (conv.ParticipantCreate, error) {
 	if err := dec.Decode(&pj); err != nil {
 		return conv.ParticipantCreate{}, bad(fmt.Sprintf("is not a participant JSON object (identity, attributes, role_sid, messaging_binding.address, messaging_binding.proxy_address, messaging_binding.projected_address): %v", err))
 	}
-	in := conv.ParticipantCreate{Identity: pj.Identity, RoleSid: pj.RoleSid, DateCreated: pj.DateCreated, DateUpdated: pj.DateUpdated}
+	in := conv.ParticipantCreate{Identity: pj.Identity, RoleSid: pj.RoleSid}
+	for _, d := range []struct {
+		raw  *string
+		dst  **time.Time
+		name string
+		code int
+	}{{pj.DateCreated, &in.DateCreated, "DateCreated", conv.CodeBadDateCreated}, {pj.DateUpdated, &in.DateUpdated, "DateUpdated", conv.CodeBadDateUpdated}} {
+		if d.raw == nil {
+			continue
+		}
+		t, err := conv.ParseDateParam(*d.raw, d.name, d.code)
+		if e, ok := conv.AsError(err); ok {
+			return conv.ParticipantCreate{}, conv.Invalid(e.Code, "Participant %d: %s", i+1, e.Message)
+		} else if err != nil {
+			return conv.ParticipantCreate{}, err
+		}
+		*d.dst = &t
+	}
 	if b := pj.MessagingBinding; b != nil {
 		in.Address, in.ProxyAddress, in.ProjectedAddress = b.Address, b.ProxyAddress, b.ProjectedAddress
 	}

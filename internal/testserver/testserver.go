@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parley-dev/parley/internal/app"
+	"github.com/parley-dev/parley/internal/control"
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/delivery"
 	"github.com/parley-dev/parley/internal/oapi"
@@ -45,6 +46,8 @@ type Server struct {
 	Carrier *Carrier
 	// Webhooks delivers post-event webhooks (on Clock: advance it and Wake for retries).
 	Webhooks *webhook.Dispatcher
+	// Control is the control plane (POST /parley/v1/Clock adds its offset to Clock).
+	Control *control.Plane
 }
 
 // Clock is a settable clock; it starts at 2015-12-16T22:18:37Z and only moves when told.
@@ -107,7 +110,8 @@ func Spec(t testing.TB) *oapi.Spec {
 
 // New starts the API over a fresh store of engine e, with two accounts (AccountSid and
 // Account2Sid) and an API key for the first. It is built by app.New, as "parley serve" is,
-// with test options: the settable Clock, sequential SIDs, the event Recorder, quick polling.
+// with test options: the settable Clock, sequential SIDs, the event Recorder, quick polling,
+// and the control plane (its clock offset is added to Clock; metrics on).
 // Every /v1 response is validated against the spec; a response that does not validate fails
 // t.
 func New(t testing.TB, e storetest.Engine) *Server {
@@ -124,6 +128,8 @@ func New(t testing.TB, e storetest.Engine) *Server {
 		// Reads apply due timers; a loop on a clock that only moves when told would only
 		// race with the tests.
 		TimerInterval: -1,
+		// The control plane as "parley serve" runs it (SIDs come from Options.SIDs).
+		Control: app.ControlConfig{Metrics: true},
 	}
 	a, err := app.New(context.Background(), cfg, app.Options{
 		Store: st, Clock: clock.Now, SIDs: &conv.SequentialSIDs{}, Events: rec, Carrier: carrier,
@@ -148,7 +154,8 @@ func New(t testing.TB, e storetest.Engine) *Server {
 	// Runs before hs.Close: closing the hub ends the live streams, which would hold it.
 	t.Cleanup(func() { _ = a.Close() })
 	a.Start(context.Background())
-	return &Server{URL: hs.URL, Store: st, Service: a.Service, Clock: clock, Events: rec, Hub: a.Hub, Carrier: carrier, Webhooks: a.Webhooks}
+	return &Server{URL: hs.URL, Store: st, Service: a.Service, Clock: clock, Events: rec, Hub: a.Hub, Carrier: carrier, Webhooks: a.Webhooks,
+		Control: a.Control}
 }
 
 // Validating wraps h so that every response it writes is checked against spec; failures are
