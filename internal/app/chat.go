@@ -50,6 +50,7 @@ func (c *chat) mount(svc *conv.Service, vs conv.Store, log *slog.Logger) {
 	hub := gateway.NewHub()
 	router := gateway.NewRouter()
 	view := syncview.New(vs.(syncview.Store), c.fan)
+	view.SetClock(svc.Now)
 	aim.New(svc, hub, view).Register(router)
 	view.Register(router)
 	keys := accesstoken.ConvKeys{Store: vs}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/gateway"
@@ -28,10 +29,14 @@ func (v *View) Register(rt *gateway.Router) {
 type View struct {
 	st  Store
 	fan *Fanout
+	now func() time.Time
 }
 
 // New returns the view over st, fanning events out with fan.
-func New(st Store, fan *Fanout) *View { return &View{st: st, fan: fan} }
+func New(st Store, fan *Fanout) *View { return &View{st: st, fan: fan, now: time.Now} }
+
+// SetClock sets the time source of the objects the view creates (default time.Now).
+func (v *View) SetClock(now func() time.Time) { v.now = now }
 
 func notFound() *gateway.Response {
 	return gateway.ErrorResponse(http.StatusNotFound, 54100, "The requested resource was not found")

@@ -291,15 +291,68 @@ func (w *writer) setDocument(ctx context.Context, o *Object, data json.RawMessag
 
 // ---- conversations ----
 
+// ensureConversation creates the conversation's objects when they do not exist yet. Objects
+// created for a conversation that already has participants or messages (data older than the
+// view, or a restored snapshot) are filled from the store, without events: that is their
+// initial state.
 func (w *writer) ensureConversation(ctx context.Context, c *conv.Conversation) error {
-	if _, _, err := w.object(ctx, c.AccountSid, c.ServiceSid, ConversationDoc(c.ServiceSid, c.Sid), true, conversationData(c, nil)); err != nil {
+	doc, created, err := w.object(ctx, c.AccountSid, c.ServiceSid, ConversationDoc(c.ServiceSid, c.Sid), true, conversationData(c, nil))
+	if err != nil {
 		return err
 	}
-	if _, _, err := w.object(ctx, c.AccountSid, c.ServiceSid, MessagesList(c.ServiceSid, c.Sid), true, nil); err != nil {
+	list, listCreated, err := w.object(ctx, c.AccountSid, c.ServiceSid, MessagesList(c.ServiceSid, c.Sid), true, nil)
+	if err != nil {
 		return err
 	}
-	_, _, err := w.object(ctx, c.AccountSid, c.ServiceSid, Roster(c.ServiceSid, c.Sid), true, nil)
-	return err
+	if listCreated {
+		var last *conv.Message
+		q := conv.MessageQuery{PageQuery: conv.PageQuery{Size: 500}}
+		for {
+			ms, err := w.st.ListMessages(ctx, c.Sid, q)
+			if err != nil {
+				return err
+			}
+			for _, m := range ms {
+				k := strconv.FormatInt(m.Index, 10)
+				if err := w.st.PutSyncItem(ctx, &Item{ObjectSid: list.Sid, Key: k, Index: m.Index, Data: MessageData(m),
+					DateCreated: w.now, DateUpdated: w.now}); err != nil {
+					return err
+				}
+				last = m
+			}
+			if len(ms) < q.Size {
+				break
+			}
+			q.AfterSeq, q.Offset = ms[len(ms)-1].Seq, 0
+		}
+		if last != nil && created {
+			doc.Data = conversationData(c, map[string]any{"index": last.Index, "timestamp": iso(last.DateCreated)})
+			if err := w.st.PutSyncObject(ctx, doc); err != nil {
+				return err
+			}
+		}
+	}
+	roster, rosterCreated, err := w.object(ctx, c.AccountSid, c.ServiceSid, Roster(c.ServiceSid, c.Sid), true, nil)
+	if err != nil || !rosterCreated {
+		return err
+	}
+	q := conv.PageQuery{Size: 500}
+	for {
+		ps, err := w.st.ListParticipants(ctx, c.Sid, q)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if err := w.st.PutSyncItem(ctx, &Item{ObjectSid: roster.Sid, Key: p.Sid, Data: RosterData(p),
+				DateCreated: w.now, DateUpdated: w.now}); err != nil {
+				return err
+			}
+		}
+		if len(ps) < q.Size {
+			return nil
+		}
+		q.AfterSeq, q.Offset = ps[len(ps)-1].Seq, 0
+	}
 }
 
 func lastMessageOf(o *Object) any {
@@ -416,9 +469,32 @@ func (v *View) EnsureUser(ctx context.Context, u *conv.User) error {
 		if !ok {
 			return errNoView
 		}
-		w := &writer{st: st, now: time.Now().UTC().Truncate(time.Second)}
-		if _, _, err := w.object(ctx, u.AccountSid, u.ServiceSid, MyConversations(u.ServiceSid, u.Identity), true, nil); err != nil {
+		w := &writer{st: st, now: v.now().UTC().Truncate(time.Second)}
+		mine, created, err := w.object(ctx, u.AccountSid, u.ServiceSid, MyConversations(u.ServiceSid, u.Identity), true, nil)
+		if err != nil {
 			return err
+		}
+		if created { // memberships older than the view: the map's initial state, without events
+			q := conv.PageQuery{Size: 500}
+			for {
+				ms, err := st.ListUserMemberships(ctx, u.ServiceSid, u.Identity, q)
+				if err != nil {
+					return err
+				}
+				for _, m := range ms {
+					if err := w.ensureConversation(ctx, m.Conversation); err != nil {
+						return err
+					}
+					if err := st.PutSyncItem(ctx, &Item{ObjectSid: mine.Sid, Key: m.Conversation.Sid,
+						Data: myConversationData(m.Conversation, m.Participant), DateCreated: w.now, DateUpdated: w.now}); err != nil {
+						return err
+					}
+				}
+				if len(ms) < q.Size {
+					break
+				}
+				q.AfterSeq, q.Offset = ms[len(ms)-1].Seq, 0
+			}
 		}
 		if _, err := st.SyncItem(ctx, UserInfo(u.ServiceSid, u.Identity).Sid, "attributes"); err == nil {
 			return nil

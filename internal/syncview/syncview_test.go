@@ -236,3 +236,51 @@ func TestConcurrentChangesOfOneObject(t *testing.T) {
 		}
 	})
 }
+
+// TestBackfill: data older than the view (written without the projector) appears in it when
+// the user first logs in (EnsureUser), with the conversation's participants and messages.
+func TestBackfill(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		st := e.Open(t).(syncview.Store)
+		old := conv.NewService(st, conv.Options{}) // no projector: the view misses everything
+		acct, err := old.EnsureDevAccount(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, _ := old.ResolveService(ctx, conv.Scope{AccountSid: acct.Sid})
+		sc := conv.Scope{AccountSid: acct.Sid, ServiceSid: cs.Sid}
+		c, _ := old.CreateConversation(ctx, sc, conv.ConversationParams{}, conv.WriteOptions{})
+		for _, id := range []string{"ann", "ben"} {
+			if _, err := old.CreateParticipant(ctx, sc, c.Sid, conv.ParticipantCreate{Identity: ptr(id)}, conv.WriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := old.CreateMessage(ctx, sc, c.Sid, conv.MessageCreate{Author: ptr("ann"), Body: ptr("old")}, conv.WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		view := syncview.New(st, syncview.NewFanout(st, nil, 0))
+		u, err := old.FetchUser(ctx, sc, "ann")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := view.EnsureUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.SyncItem(ctx, syncview.MyConversations(cs.Sid, "ann").Sid, c.Sid); err != nil {
+			t.Errorf("ann's conversation: %v", err)
+		}
+		items, _ := st.ListSyncItems(ctx, syncview.Roster(cs.Sid, c.Sid).Sid, syncview.ItemQuery{})
+		if len(items) != 2 {
+			t.Errorf("roster items = %d", len(items))
+		}
+		items, _ = st.ListSyncItems(ctx, syncview.MessagesList(cs.Sid, c.Sid).Sid, syncview.ItemQuery{ByIndex: true})
+		if len(items) != 1 {
+			t.Errorf("message items = %d", len(items))
+		}
+		doc, err := st.SyncObject(ctx, cs.Sid, syncview.ConversationDoc(cs.Sid, c.Sid).Sid)
+		if err != nil || !json.Valid(doc.Data) || string(doc.Data) == "{}" {
+			t.Errorf("document = %+v, %v", doc, err)
+		}
+	})
+}
