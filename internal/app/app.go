@@ -149,6 +149,9 @@ type App struct {
 	Control *control.Plane
 	// Accounts are the configured accounts, or the development account.
 	Accounts []*conv.Account
+	// SigningKeys are the accounts' Parley signing keys (same order): the API keys chat access
+	// tokens are minted with (parley token, POST /parley/v1/Tokens), kept in the store.
+	SigningKeys []*conv.APIKey
 
 	cfg       Config
 	log       *slog.Logger
@@ -299,6 +302,13 @@ func (a *App) ensureCredentials(ctx context.Context) error {
 			return err
 		}
 		a.Accounts = append(a.Accounts, acct)
+	}
+	for _, acct := range a.Accounts {
+		k, err := svc.EnsureSigningKey(ctx, acct.Sid)
+		if err != nil {
+			return fmt.Errorf("serve: signing key of %s: %w", acct.Sid, err)
+		}
+		a.SigningKeys = append(a.SigningKeys, k)
 	}
 	for _, k := range a.cfg.APIKeys {
 		owner := k.AccountSid

@@ -278,4 +278,37 @@ for (const [label, sdk, version, pkg] of versions) {
       await tw.disconnect();
     }
   });
+
+  test(`${label} (${version}): a token from POST /parley/v1/Tokens logs in; bad token requests change nothing`, async (t) => {
+    n++;
+    const identity = `frank-${label}-${n}`;
+    const post = (form) => fetch(`${env.PARLEY_URL}/parley/v1/Tokens`, {
+      method: "POST",
+      headers: { Authorization: "Basic " + Buffer.from(`${env.ACCOUNT_SID}:${env.AUTH_TOKEN}`).toString("base64"),
+        "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(form),
+    });
+    const res = await post({ Identity: identity, Ttl: "600" });
+    assert.equal(res.status, 201);
+    const body = await res.json();
+    assert.equal(body.identity, identity);
+    assert.equal(body.chat_service_sid, env.SERVICE_SID);
+    const client = new Client(body.token, { Twilsock: { uri: env.GATEWAY_URL }, logLevel: "silent" });
+    t.after(() => client.shutdown());
+    if (client.state !== "initialized") {
+      assert.equal(await waitFor(client, "stateChanged", (s) => s === "initialized" || s === "failed"), "initialized");
+    }
+    assert.equal(client.user.identity, identity);
+    for (const [form, status, code] of [
+      [{}, 400, 20001],
+      [{ Identity: "x", Ttl: "0" }, 400, 20422],
+      [{ Identity: "x", Ttl: "86401" }, 400, 20422],
+      [{ Identity: "x", Bogus: "1" }, 400, 20001],
+      [{ Identity: "x", ServiceSid: "IS00000000000000000000000000000000" }, 404, 20404],
+    ]) {
+      const r = await post(form);
+      assert.equal(r.status, status, JSON.stringify(form));
+      assert.equal((await r.json()).code, code, JSON.stringify(form));
+    }
+  });
 }
