@@ -135,6 +135,9 @@ type Options struct {
 	// Polling and timeouts of the workers and streams (0: their packages' defaults).
 	DeliveryPoll, DeliverySendTimeout, WebhookPoll time.Duration
 	StreamPoll, StreamHeartbeat                    time.Duration
+	// SyncPoll is the safety-net poll of the chat clients' Sync fan-out (0: 1s); commits wake
+	// it at once (in-process, and through PostgreSQL LISTEN/NOTIFY across replicas).
+	SyncPoll time.Duration
 	// DeliveryLog receives delivery dispatch failures (nil: Log).
 	DeliveryLog *slog.Logger
 }
@@ -200,7 +203,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		sinks = append(conv.MultiSink{opts.Events}, sinks...)
 	}
 	// The Sync view dates its events with the service's (control plane) clock.
-	ch, svcStore, changes := newChat(a.Store, log, 0, func() time.Time { return a.Service.Now() })
+	ch, svcStore, changes := newChat(a.Store, log, opts.SyncPoll, func() time.Time { return a.Service.Now() })
 	a.Service = conv.NewService(svcStore, conv.Options{ControlClock: cp.Clock, SIDs: cp.SIDs, Events: sinks,
 		WebhookFormat: webhook.Format{}, PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout), Changes: changes})
 	if ch != nil {

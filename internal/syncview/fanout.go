@@ -61,11 +61,22 @@ func (f *Fanout) Wake() {
 	}
 }
 
-// Run tails the event log until ctx is done, delivering new events.
+// gapWait is how long a seq skipped by the tail is looked for again: with PostgreSQL, a
+// transaction can commit after a later one (seq order is insert order, not commit order); a
+// seq still missing after gapWait belongs to a rolled-back transaction.
+const gapWait = 30 * time.Second
+
+// Run tails the event log until ctx is done, delivering new events. Deliveries are
+// idempotent (per socket and object, only the next event id is sent, gaps are filled from
+// the log), so reading an event twice is harmless and a late commit is caught by gap checks.
 func (f *Fanout) Run(ctx context.Context) {
 	seq, err := f.st.LastSyncEventSeq(ctx)
 	if err != nil && ctx.Err() == nil {
 		f.log.Error("syncview: reading the event log", "err", err)
+	}
+	gaps := map[int64]time.Time{}
+	if l, ok := f.st.(Listener); ok { // other replicas' commits wake this one
+		go f.listen(ctx, l)
 	}
 	t := time.NewTicker(f.poll)
 	defer t.Stop()
@@ -76,21 +87,78 @@ func (f *Fanout) Run(ctx context.Context) {
 		case <-f.wake:
 		case <-t.C:
 		}
-		for ctx.Err() == nil {
-			evs, err := f.st.SyncEventsSince(ctx, seq, replayBatch)
-			if err != nil {
-				if ctx.Err() == nil {
-					f.log.Error("syncview: reading the event log", "err", err)
-				}
-				break
+		seq = f.tail(ctx, seq, gaps)
+		f.recheck(ctx, seq, gaps)
+	}
+}
+
+// listen keeps a change listener running until ctx is done (the poll covers the gaps while
+// it reconnects).
+func (f *Fanout) listen(ctx context.Context, l Listener) {
+	for ctx.Err() == nil {
+		err := l.ListenSyncChanges(ctx, f.Wake)
+		if ctx.Err() != nil {
+			return
+		}
+		f.log.Warn("syncview: change listener stopped; retrying", "err", err)
+		f.Wake() // catch up on what arrived meanwhile
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(f.poll):
+		}
+	}
+}
+
+// tail delivers the events after seq and returns the last seq read, noting skipped seqs.
+func (f *Fanout) tail(ctx context.Context, seq int64, gaps map[int64]time.Time) int64 {
+	now := time.Now()
+	for ctx.Err() == nil {
+		evs, err := f.st.SyncEventsSince(ctx, seq, replayBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				f.log.Error("syncview: reading the event log", "err", err)
 			}
-			for _, e := range evs {
-				seq = e.Seq
+			return seq
+		}
+		for _, e := range evs {
+			for g := seq + 1; g < e.Seq && len(gaps) < 10000; g++ {
+				gaps[g] = now
+			}
+			seq = e.Seq
+			f.deliverLive(ctx, e)
+		}
+		if len(evs) < replayBatch {
+			break
+		}
+	}
+	return seq
+}
+
+// recheck delivers events whose seq the tail skipped and that have committed since.
+func (f *Fanout) recheck(ctx context.Context, seq int64, gaps map[int64]time.Time) {
+	if len(gaps) == 0 {
+		return
+	}
+	low := seq
+	for g, at := range gaps {
+		if time.Since(at) > gapWait {
+			delete(gaps, g)
+		} else if g < low {
+			low = g
+		}
+	}
+	for from := low - 1; len(gaps) > 0 && from < seq && ctx.Err() == nil; {
+		evs, err := f.st.SyncEventsSince(ctx, from, replayBatch)
+		if err != nil || len(evs) == 0 {
+			return
+		}
+		for _, e := range evs {
+			if _, ok := gaps[e.Seq]; ok {
+				delete(gaps, e.Seq)
 				f.deliverLive(ctx, e)
 			}
-			if len(evs) < replayBatch {
-				break
-			}
+			from = e.Seq
 		}
 	}
 }

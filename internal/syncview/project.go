@@ -44,7 +44,7 @@ func (p *Projector) RecordChanges(ctx context.Context, tx conv.Store, events []c
 			return fmt.Errorf("syncview: %s: %w", events[i].Type, err)
 		}
 	}
-	return nil
+	return st.NotifySyncChange(ctx)
 }
 
 // writer applies events to the view within one transaction.

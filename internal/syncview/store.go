@@ -82,4 +82,13 @@ type Store interface {
 	SyncEvents(ctx context.Context, objectSid string, afterID int64, limit int) ([]*Event, error)
 	SyncEventsSince(ctx context.Context, afterSeq int64, limit int) ([]*Event, error)
 	LastSyncEventSeq(ctx context.Context) (int64, error)
+	// NotifySyncChange, inside a transaction, wakes the other processes' fan-outs at commit.
+	NotifySyncChange(ctx context.Context) error
+}
+
+// Listener is implemented by stores whose other processes' changes can be waited for
+// (PostgreSQL LISTEN): ListenSyncChanges calls wake on each notification until ctx is done
+// or the connection fails.
+type Listener interface {
+	ListenSyncChanges(ctx context.Context, wake func()) error
 }

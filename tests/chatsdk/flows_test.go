@@ -66,3 +66,47 @@ func runFlows(t *testing.T, node string, st store.Store) {
 		t.Fatal(err)
 	}
 }
+
+// TestReplicas runs replicas.test.js against two servers on one PostgreSQL schema, whose Sync
+// fan-outs poll only once an hour: only LISTEN/NOTIFY can carry replica A's change to B's
+// client in time (the node test would time out otherwise).
+func TestReplicas(t *testing.T) {
+	node := nodeOrSkip(t)
+	_, schemaURL := storetest.PostgresSchema(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var servers [2]*httptest.Server
+	var apps [2]*app.App
+	for i := range apps {
+		a, err := app.New(ctx, app.Config{DB: schemaURL, TimerInterval: -1}, app.Options{SyncPoll: time.Hour, WebhookPoll: time.Hour, DeliveryPoll: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		a.Start(ctx)
+		apps[i] = a
+		servers[i] = httptest.NewServer(a.Handler())
+		defer servers[i].Close()
+	}
+	acct := apps[0].Accounts[0]
+	if err := apps[0].Service.PutAPIKey(ctx, acct.Sid, keySid, keySecret); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := apps[0].Service.ResolveService(ctx, conv.Scope{AccountSid: acct.Sid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "--test-timeout=30000", "replicas.test.js")
+	cmd.Env = append(os.Environ(),
+		"GATEWAY_URL=ws"+strings.TrimPrefix(servers[1].URL, "http")+gateway.Path, "PARLEY_URL="+servers[0].URL,
+		"ACCOUNT_SID="+acct.Sid, "AUTH_TOKEN="+acct.AuthToken, "KEY_SID="+keySid, "KEY_SECRET="+keySecret,
+		"SERVICE_SID="+svc.Sid, "NO_COLOR=1", "FORCE_COLOR=0")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.WaitDelay = 10 * time.Second
+	err = cmd.Run()
+	t.Logf("node output:\n%s", out.String())
+	if err != nil {
+		t.Fatalf("node --test failed: %v", err)
+	}
+}

@@ -59,6 +59,7 @@ type Options struct {
 // Store is the PostgreSQL engine: the shared SQL store plus the pools it owns.
 type Store struct {
 	*sqlstore.Store
+	cfg      *pgx.ConnConfig
 	desc     string
 	write    *sql.DB
 	read     *sql.DB
@@ -73,6 +74,31 @@ func (dialect) LockSuffix() string     { return " FOR UPDATE" }
 
 // SkipLockedSuffix lets concurrent webhook dispatchers claim different outbox rows.
 func (dialect) SkipLockedSuffix() string { return " FOR UPDATE SKIP LOCKED" }
+
+// NotifySyncStatement wakes the Sync fan-outs of every replica when the transaction commits.
+func (dialect) NotifySyncStatement() string { return `SELECT pg_notify('` + syncChannel + `', '')` }
+
+// syncChannel is the LISTEN/NOTIFY channel of Sync view changes.
+const syncChannel = "parley_sync"
+
+// ListenSyncChanges listens on its own connection and calls wake on every committed Sync view
+// change of any replica, until ctx is done or the connection fails (syncview.Listener).
+func (s *Store) ListenSyncChanges(ctx context.Context, wake func()) error {
+	conn, err := pgx.ConnectConfig(ctx, s.cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+syncChannel); err != nil {
+		return err
+	}
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		wake()
+	}
+}
 
 // ShareLockSuffix takes a shared row lock (sqlstore.ShareLocker).
 func (dialect) ShareLockSuffix() string { return " FOR SHARE" }
@@ -149,7 +175,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err := sqlstore.Migrate(ctx, write, dialect{}, sub); err != nil {
 		return fail(fmt.Errorf("postgres: %s: %w", loc, err))
 	}
-	s := &Store{desc: "postgres " + loc, write: write, read: read, attempts: opts.TxAttempts}
+	s := &Store{cfg: cfg, desc: "postgres " + loc, write: write, read: read, attempts: opts.TxAttempts}
 	s.Store = sqlstore.New(read, s.runTx, dialect{})
 	return s, nil
 }

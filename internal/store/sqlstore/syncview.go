@@ -166,3 +166,20 @@ func (s *Store) LastSyncEventSeq(ctx context.Context) (int64, error) {
 	err := s.q.QueryRowContext(ctx, s.bind(`SELECT MAX(seq) FROM sync_events`)).Scan(&n)
 	return n.Int64, s.mapErr(err)
 }
+
+// SyncNotifier is implemented by dialects that can wake other processes when a transaction
+// that changed the Sync view commits (PostgreSQL: NOTIFY, delivered at commit only).
+type SyncNotifier interface {
+	NotifySyncStatement() string
+}
+
+// NotifySyncChange, inside a transaction, asks for other processes to be woken when it
+// commits; a no-op for engines without notifications (SQLite has one process).
+func (s *Store) NotifySyncChange(ctx context.Context) error {
+	n, ok := s.d.(SyncNotifier)
+	if !ok || !s.inTx {
+		return nil
+	}
+	_, err := s.exec(ctx, n.NotifySyncStatement())
+	return err
+}
