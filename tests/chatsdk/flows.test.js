@@ -311,4 +311,45 @@ for (const [label, sdk, version, pkg] of versions) {
       assert.equal((await r.json()).code, code, JSON.stringify(form));
     }
   });
+
+  test(`${label} (${version}): SDK edits and removals: message update/remove, user name, leave`, async (t) => {
+    n++;
+    const gina = `gina-${label}-${n}`, hal = `hal-${label}-${n}`;
+    const conv = await svc.conversations.create({ friendlyName: "edits" });
+    for (const id of [gina, hal]) await svc.conversations(conv.sid).participants.create({ identity: id });
+    const cg = await login(Client, gina);
+    t.after(() => cg.shutdown());
+    const ch = await login(Client, hal);
+    t.after(() => ch.shutdown());
+    const gc = await cg.getConversationBySid(conv.sid);
+    const hc = await ch.getConversationBySid(conv.sid);
+    await gc.getMessages();
+    await hc.getMessages();
+    await hc.getParticipants();
+    const added = waitFor(hc, "messageAdded", (m) => m.body === "typo");
+    await gc.sendMessage("typo");
+    const hm = await added;
+    const gm = (await gc.getMessages()).items.find((m) => m.sid === hm.sid);
+
+    const updated = waitFor(hc, "messageUpdated", ({ message }) => message.body === "fixed");
+    await gm.updateBody("fixed");
+    await updated;
+    assert.equal((await svc.conversations(conv.sid).messages(hm.sid).fetch()).body, "fixed");
+    // hal may not edit gina's message (channel user role): 403, nothing changes.
+    await assert.rejects(hm.updateBody("hijacked"));
+    assert.equal((await svc.conversations(conv.sid).messages(hm.sid).fetch()).body, "fixed");
+
+    const removed = waitFor(hc, "messageRemoved", (m) => m.sid === hm.sid);
+    await gm.remove();
+    await removed;
+    assert.equal((await svc.conversations(conv.sid).messages.list()).length, 0);
+
+    await cg.user.updateFriendlyName("Gina G.");
+    assert.equal((await svc.users(gina).fetch()).friendlyName, "Gina G.");
+
+    const left = waitFor(gc, "participantLeft", (p) => p.identity === hal);
+    await hc.leave();
+    await left;
+    assert.deepEqual((await svc.conversations(conv.sid).participants.list()).map((p) => p.identity), [gina]);
+  });
 }
