@@ -183,6 +183,8 @@ func (f *Fanout) subsOf(s *gateway.Session) *socketSubs {
 		f.socks[s] = ss
 		go func() { // forget the socket when it ends
 			<-s.Done()
+			ss.mu.Lock() // lock order: socket, then fan-out (as in handle)
+			defer ss.mu.Unlock()
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			for obj := range ss.last {

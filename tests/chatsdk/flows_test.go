@@ -46,7 +46,7 @@ func runFlows(t *testing.T, node string, st store.Store) {
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
 
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "--test-timeout=30000", "--test-concurrency=1", "flows.test.js")
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "--test-timeout=90000", "--test-concurrency=1", "flows.test.js")
 	cmd.Env = append(os.Environ(),
 		"GATEWAY_URL=ws"+strings.TrimPrefix(srv.URL, "http")+gateway.Path, "PARLEY_URL="+srv.URL,
 		"ACCOUNT_SID="+acct.Sid, "AUTH_TOKEN="+acct.AuthToken, "KEY_SID="+keySid, "KEY_SECRET="+keySecret,
@@ -96,7 +96,7 @@ func TestReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "--test-timeout=30000", "replicas.test.js")
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "--test-timeout=90000", "replicas.test.js")
 	cmd.Env = append(os.Environ(),
 		"GATEWAY_URL=ws"+strings.TrimPrefix(servers[1].URL, "http")+gateway.Path, "PARLEY_URL="+servers[0].URL,
 		"ACCOUNT_SID="+acct.Sid, "AUTH_TOKEN="+acct.AuthToken, "KEY_SID="+keySid, "KEY_SECRET="+keySecret,
