@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parley-dev/parley/internal/console"
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/delivery"
 	"github.com/parley-dev/parley/internal/httpapi"
@@ -200,7 +201,8 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 	defer st.Close()
 	hub := delivery.NewHub() // wakes the dispatcher and live streams on new messages
 	webhooks, preHooks := newWebhooks(st, cfg, log)
-	svc := conv.NewService(st, conv.Options{Events: conv.MultiSink{hub, webhooks}, PreHook: preHooks})
+	changes := console.NewBroker(0) // console: the live change stream of the web console
+	svc := conv.NewService(st, conv.Options{Events: conv.MultiSink{hub, webhooks, changes}, PreHook: preHooks})
 
 	var accounts []*conv.Account
 	for _, a := range cfg.Accounts {
@@ -243,6 +245,7 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"ok"}`)
 	})
+	console.New(svc, changes, console.Options{Log: log}).Mount(extra)  // console: GET /, /console/, /parley/v1/Events
 	stopDelivery, err := startDelivery(ctx, svc, hub, cfg, log, extra) // delivery.go
 	if err != nil {
 		return err
@@ -273,7 +276,8 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	srv.RegisterOnShutdown(hub.Close) // ends the live streams, which would hold Shutdown
+	srv.RegisterOnShutdown(hub.Close)     // ends the live streams, which would hold Shutdown
+	srv.RegisterOnShutdown(changes.Close) // console: ends the console's event streams
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "Parley %s listening on %s (store: %s)\n", version, base, st.Describe())
 	for _, a := range accounts {

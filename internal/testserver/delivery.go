@@ -2,6 +2,7 @@ package testserver
 
 import (
 	"context"
+	"github.com/parley-dev/parley/internal/console"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -39,10 +40,11 @@ func (c *Carrier) Send(ctx context.Context, o *conv.Outbound) (delivery.Result, 
 // withParley serves Parley's own endpoints (/parley/..., outside Twilio's spec, so not
 // validated against it, and streamed without buffering) with parley, and everything else with
 // api.
-func withParley(api, parley http.Handler) http.Handler {
+func withParley(api, parley http.Handler, cons *console.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/parley/", parley)
 	mux.Handle("/", api)
+	cons.Mount(mux) // console: GET /, /console/, /parley/v1/Events
 	return mux
 }
 

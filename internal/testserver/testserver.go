@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-dev/parley/internal/console"
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/delivery"
 	"github.com/parley-dev/parley/internal/httpapi"
@@ -45,6 +46,8 @@ type Server struct {
 	Carrier *Carrier
 	// Webhooks delivers post-event webhooks (on Clock: advance it and Wake for retries).
 	Webhooks *webhook.Dispatcher
+	// Changes is the web console's change broker (console: the console is served at /).
+	Changes *console.Broker
 }
 
 // Clock is a settable clock; it starts at 2015-12-16T22:18:37Z and only moves when told.
@@ -114,8 +117,9 @@ func New(t testing.TB, e storetest.Engine) *Server {
 	clock := &Clock{t: time.Date(2015, 12, 16, 22, 18, 37, 0, time.UTC)}
 	rec := &Recorder{}
 	hub := delivery.NewHub()
+	changes := console.NewBroker(0)                                                       // console
 	webhooks := newWebhooks(t, st, clock, slog.New(slog.NewTextHandler(io.Discard, nil))) // webhooks.go
-	svc := conv.NewService(st, conv.Options{Clock: clock.Now, SIDs: &conv.SequentialSIDs{}, Events: conv.MultiSink{rec, hub, webhooks},
+	svc := conv.NewService(st, conv.Options{Clock: clock.Now, SIDs: &conv.SequentialSIDs{}, Events: conv.MultiSink{rec, hub, webhooks, changes},
 		PreHook: webhook.NewCaller(nil, 0)})
 	ctx := context.Background()
 	for _, a := range [][2]string{{AccountSid, AuthToken}, {Account2Sid, Auth2Token}} {
@@ -129,10 +133,12 @@ func New(t testing.TB, e storetest.Engine) *Server {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := httpapi.New(svc, log, httpapi.Options{MaxBodyBytes: 64 << 10})
 	spec := Spec(t)
-	hs := httptest.NewServer(withParley(Validating(t, spec, api), newParley(svc, log, hub)))
+	hs := httptest.NewServer(withParley(Validating(t, spec, api), newParley(svc, log, hub),
+		console.New(svc, changes, console.Options{Heartbeat: time.Second}))) // console
 	t.Cleanup(hs.Close)
+	t.Cleanup(changes.Close)                     // console: runs before hs.Close, ending the console's event streams
 	carrier := startDelivery(t, svc, clock, hub) // delivery.go
-	return &Server{URL: hs.URL, Store: st, Service: svc, Clock: clock, Events: rec, Hub: hub, Carrier: carrier, Webhooks: webhooks}
+	return &Server{URL: hs.URL, Store: st, Service: svc, Clock: clock, Events: rec, Hub: hub, Carrier: carrier, Webhooks: webhooks, Changes: changes}
 }
 
 // Validating wraps h so that every response it writes is checked against spec; failures are
