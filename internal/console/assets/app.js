@@ -34,7 +34,7 @@
     return el;
   }
 
-  function append(el, children) {
+  function append(el, ...children) {
     for (const c of children.flat(Infinity)) {
       if (c === undefined || c === null || c === false) continue;
       el.append(c instanceof Node ? c : document.createTextNode(String(c)));
@@ -44,7 +44,7 @@
 
   function fill(el, ...children) {
     el.replaceChildren();
-    return append(el, children);
+    return append(el, ...children);
   }
 
   let uid = 0;

@@ -1,0 +1,417 @@
+package console_test
+
+// Browser tests of the console: they drive a headless Chromium over the DevTools protocol
+// (chromedp) against the real test server. They skip when Chromium is missing, unless
+// PARLEY_REQUIRE_BROWSER=1 (CI), which makes that a failure. PARLEY_CHROMIUM names another
+// browser binary; PARLEY_SCREENSHOTS=dir writes screenshots of the main views there.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/parley-dev/parley/internal/store/storetest"
+	"github.com/parley-dev/parley/internal/testserver"
+)
+
+// chromiumPath returns the browser to drive, skipping (or failing) t when there is none.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("PARLEY_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	const how = "no Chromium found: install it (apt-get install chromium) or set PARLEY_CHROMIUM to a Chrome/Chromium binary"
+	if os.Getenv("PARLEY_REQUIRE_BROWSER") == "1" {
+		t.Fatal(how + " (PARLEY_REQUIRE_BROWSER=1)")
+	}
+	t.Skip(how + " to run the browser tests")
+	return ""
+}
+
+// tab is one browser tab on a test server.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+	srv *testserver.Server
+
+	mu      sync.Mutex
+	dialogs    []string // JavaScript dialogs (alert, confirm, prompt) the page opened
+	exceptions []string // uncaught JavaScript exceptions
+}
+
+func newTab(t *testing.T) *tab {
+	t.Helper()
+	path := chromiumPath(t)
+	srv := testserver.New(t, storetest.SQLite)
+	dir, err := os.MkdirTemp("", "parley-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("password-store", "basic"),
+		chromedp.Flag("use-mock-keychain", true), chromedp.UserDataDir(dir), chromedp.WindowSize(1366, 900))
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() {
+		_ = chromedp.Cancel(ctx) // closes the browser and waits for it
+		cancel()
+		cancelAlloc()
+		_ = os.RemoveAll(dir) // best effort: a child process may still write for a moment
+	})
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("start %s: %v", path, err)
+	}
+	// A bound on the whole test, so that a broken page fails instead of hanging; no step
+	// depends on how fast anything is.
+	tctx, tcancel := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(tcancel)
+	tb := &tab{t: t, ctx: tctx, srv: srv}
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			tb.mu.Lock()
+			tb.dialogs = append(tb.dialogs, ev.Message)
+			tb.mu.Unlock()
+			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+		}
+	}()
+	exceptions := chromedp.Events(ctx, runtime.ExceptionThrown)
+	go func() {
+		for ev, err := range exceptions {
+			if err != nil {
+				return
+			}
+			d := ev.ExceptionDetails
+			msg := fmt.Sprintf("%s at %s:%d:%d", d.Text, d.URL, d.LineNumber+1, d.ColumnNumber+1)
+			if d.Exception != nil {
+				msg += ": " + d.Exception.Description
+			}
+			tb.mu.Lock()
+			tb.exceptions = append(tb.exceptions, msg)
+			tb.mu.Unlock()
+		}
+	}()
+	return tb
+}
+
+func (b *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// wait waits until the JavaScript expression is truthy, re-evaluating it on every DOM change.
+func (b *tab) wait(what, expr string) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(0))); err != nil {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.t.Fatalf("waiting for %s (%s): %v; JavaScript exceptions: %q", what, expr, err, b.exceptions)
+	}
+}
+
+func evalAs[T any](b *tab, expr string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// shot writes a screenshot of the page as name.png into $PARLEY_SCREENSHOTS, when set.
+func (b *tab) shot(name string) {
+	b.t.Helper()
+	dir := os.Getenv("PARLEY_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *tab) noDialogs() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.dialogs) > 0 {
+		b.t.Fatalf("the page opened JavaScript dialogs: %q", b.dialogs)
+	}
+	if len(b.exceptions) > 0 {
+		b.t.Fatalf("uncaught JavaScript exceptions: %q", b.exceptions)
+	}
+}
+
+// rest sends one API request with the first account and decodes a JSON answer into out.
+func (b *tab) rest(method, path string, form map[string]string, want int, out any) {
+	b.t.Helper()
+	code, body := b.srv.Do(b.t, method, path, form)
+	if code != want {
+		b.t.Fatalf("%s %s: %d %s", method, path, code, body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(body, out); err != nil {
+			b.t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+}
+
+// jsString quotes s for a JavaScript expression.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func (b *tab) signIn(user, pass string) {
+	b.t.Helper()
+	b.do("fill the sign-in form",
+		chromedp.WaitVisible(chromedp.CSS("#signin-user")),
+		chromedp.SetValue(chromedp.CSS("#signin-user"), user),
+		chromedp.SetValue(chromedp.CSS("#signin-pass"), pass),
+		chromedp.Click(chromedp.CSS("#signin-form button[type=submit]")))
+}
+
+// TestBrowserSignIn: a wrong token is refused with the API's message and shows nothing; the
+// right one opens the console, which sets no cookie and goes live.
+func TestBrowserSignIn(t *testing.T) {
+	b := newTab(t)
+	b.do("open the console", chromedp.Navigate(b.srv.URL+"/"))
+	b.shot("signin")
+	b.signIn(testserver.AccountSid, "wrong-token")
+	b.wait("the sign-in error", `document.getElementById('signin-error').textContent !== ''`)
+	if msg := evalAs[string](b, `document.getElementById('signin-error').textContent`); msg != "Authentication Error - invalid password" {
+		t.Errorf("error shown: %q", msg)
+	}
+	if hidden := evalAs[bool](b, `document.getElementById('nav').hidden && document.getElementById('view').hidden && !sessionStorage.length`); !hidden {
+		t.Error("a refused sign-in shows the console or keeps the credentials")
+	}
+	b.signIn(testserver.AccountSid, testserver.AuthToken)
+	b.wait("the live stream", `document.querySelector('#live.on')`)
+	b.wait("the conversation list", `document.querySelector('#view h2') && document.querySelector('#view h2').textContent === 'Conversations'`)
+	if c := evalAs[string](b, `document.cookie`); c != "" {
+		t.Errorf("cookies: %q", c)
+	}
+	// Signing out forgets the credentials.
+	b.do("sign out", chromedp.Click(chromedp.CSS("#signout")))
+	b.wait("the sign-in form", `!document.getElementById('signin').hidden`)
+	if n := evalAs[int](b, `sessionStorage.length`); n != 0 {
+		t.Errorf("sessionStorage has %d items after sign-out", n)
+	}
+	// An API key signs in too.
+	b.signIn(testserver.APIKeySid, testserver.APIKeySecret)
+	b.wait("the live stream", `document.querySelector('#live.on')`)
+	b.noDialogs()
+}
+
+// TestBrowserConversation: a conversation created over REST appears without a reload; the
+// console opens it, sends a message as a participant (found over REST), removes a
+// participant, and shows a hostile message body as text.
+func TestBrowserConversation(t *testing.T) {
+	b := newTab(t)
+	b.do("open the console", chromedp.Navigate(b.srv.URL+"/"))
+	b.signIn(testserver.AccountSid, testserver.AuthToken)
+	b.wait("the live stream", `document.querySelector('#live.on')`)
+	b.wait("the empty list", `document.querySelector('#view .card p.note')`)
+	b.do("mark the page", chromedp.Evaluate[chromedp.Void](`window.parleyMarker = 1; undefined`))
+
+	var conv struct{ Sid string }
+	b.rest("POST", "/v1/Conversations", map[string]string{"FriendlyName": "Support <b>bold</b>", "UniqueName": "support-1"}, 201, &conv)
+	row := `document.querySelector('tr[data-sid=` + jsString(conv.Sid) + `]')`
+	b.wait("the new conversation in the list", row)
+	if !evalAs[bool](b, `window.parleyMarker === 1`) {
+		t.Fatal("the page reloaded")
+	}
+	if txt := evalAs[string](b, row+`.textContent`); !strings.Contains(txt, "Support <b>bold</b>") {
+		t.Errorf("row text %q", txt)
+	}
+	// Search by participant identity (server side) and by unique name (client side).
+	b.rest("POST", "/v1/Conversations/"+conv.Sid+"/Participants", map[string]string{"Identity": "alice", "Attributes": `{"tier":"gold"}`}, 201, nil)
+	b.rest("POST", "/v1/Conversations/"+conv.Sid+"/Participants", map[string]string{"Identity": "bob"}, 201, nil)
+	b.rest("POST", "/v1/Conversations/"+conv.Sid+"/Participants", map[string]string{"MessagingBinding.Address": "+15551230000",
+		"MessagingBinding.ProxyAddress": "+15559870000"}, 201, nil)
+	var other struct{ Sid string }
+	b.rest("POST", "/v1/Conversations", map[string]string{"FriendlyName": "Other"}, 201, &other)
+	b.wait("the second conversation", `document.querySelector('tr[data-sid=`+jsString(other.Sid)+`]')`)
+	b.shot("conversations")
+	for _, q := range []string{"alice", "support-1", "+15551230000"} {
+		b.do("search "+q, chromedp.SetValue(chromedp.CSS(`#view input[type=search]`), ""), chromedp.SendKeys(chromedp.CSS(`#view input[type=search]`), q))
+		b.wait("search results for "+q, `document.querySelectorAll('#view tbody tr').length === 1 && `+row)
+	}
+	b.do("clear the search", chromedp.SetValue(chromedp.CSS(`#view input[type=search]`), ""), chromedp.SendKeys(chromedp.CSS(`#view input[type=search]`), " "))
+
+	// Open it.
+	b.do("open the conversation", chromedp.Click(chromedp.CSS(`a[href^="#/conversations/`+conv.Sid+`"]`)))
+	b.wait("the conversation", `document.getElementById('conversation-state') && document.getElementById('conversation-state').textContent === 'active'`)
+	b.wait("its participants", `[...document.querySelectorAll('#view tbody tr')].length === 3`)
+	b.wait("the author choices", `[...document.querySelectorAll('form[aria-label="Send a message"] option')].some(o => o.value === 'alice')`)
+
+	// Send as alice.
+	b.do("send a message",
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Send a message"] select`), "alice"),
+		chromedp.SendKeys(chromedp.CSS(`form[aria-label="Send a message"] textarea`), "Hello from the console"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Send a message"] button[type=submit]`)))
+	b.wait("the message in the timeline", `[...document.querySelectorAll('.timeline .msg .body')].some(e => e.textContent === 'Hello from the console')`)
+	var msgs struct {
+		Messages []struct {
+			Author, Sid string
+			Body        *string
+		}
+	}
+	b.rest("GET", "/v1/Conversations/"+conv.Sid+"/Messages", nil, 200, &msgs)
+	if len(msgs.Messages) != 1 || msgs.Messages[0].Author != "alice" || msgs.Messages[0].Body == nil || *msgs.Messages[0].Body != "Hello from the console" {
+		t.Fatalf("messages over REST: %+v", msgs.Messages)
+	}
+
+	// A hostile body, author and attributes arrive live and render as text.
+	const xss = `<img src=x onerror=alert(1)>`
+	b.rest("POST", "/v1/Conversations/"+conv.Sid+"/Messages", map[string]string{"Author": "bob", "Body": xss,
+		"Attributes": `{"html":"<script>alert(2)</script>"}`}, 201, nil)
+	b.wait("the hostile message", `[...document.querySelectorAll('.timeline .msg .body')].some(e => e.textContent === `+jsString(xss)+`)`)
+	if n := evalAs[int](b, `document.querySelectorAll('#view img, #view script, #view b').length`); n != 0 {
+		t.Errorf("%d elements made from data", n)
+	}
+	b.noDialogs()
+	b.shot("conversation")
+
+	// Remove bob.
+	b.do("remove bob", chromedp.Click(chromedp.CSS(`button[aria-label="Remove bob"]`)))
+	b.wait("bob gone", `!document.querySelector('button[aria-label="Remove bob"]') && document.querySelectorAll('#view tbody tr').length === 2`)
+	var parts struct{ Participants []struct{ Identity *string } }
+	b.rest("GET", "/v1/Conversations/"+conv.Sid+"/Participants", nil, 200, &parts)
+	if len(parts.Participants) != 2 {
+		t.Errorf("participants over REST: %d", len(parts.Participants))
+	}
+
+	// Webhook deliveries: a post-event webhook fired by a REST change shows up in the log.
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }))
+	t.Cleanup(app.Close)
+	b.rest("POST", "/v1/Configuration/Webhooks", map[string]string{"PostWebhookUrl": app.URL + "/hook", "Filters": "onMessageAdded", "Target": "webhook"}, 200, nil)
+	b.do("open the delivery log", chromedp.Navigate(b.srv.URL+"/#/deliveries"))
+	b.wait("the delivery log", `document.querySelector('#view h2') && document.querySelector('#view h2').textContent === 'Webhook deliveries' && document.querySelector('#view .card p.note')`)
+	code, body := b.srv.DoAs(t, testserver.AccountSid, testserver.AuthToken, "POST", "/v1/Conversations/"+conv.Sid+"/Messages",
+		map[string]string{"Author": "alice", "Body": "with a webhook"}, map[string]string{"X-Twilio-Webhook-Enabled": "true"})
+	if code != 201 {
+		t.Fatalf("message with webhook: %d %s", code, body)
+	}
+	b.wait("the delivery", `[...document.querySelectorAll('#view details.msg summary')].some(s => s.textContent.includes('onMessageAdded'))`)
+	b.do("open the delivery", chromedp.Click(chromedp.CSS(`#view details.msg summary`)))
+	b.wait("its parameters", `[...document.querySelectorAll('#view details.msg td')].some(td => td.textContent === 'with a webhook')`)
+	b.shot("deliveries")
+
+	b.do("open the outbox", chromedp.Navigate(b.srv.URL+"/#/outbox"))
+	b.wait("the outbox", `document.querySelector('#view h2') && document.querySelector('#view h2').textContent === 'SMS/WhatsApp outbox' && document.querySelector('#view table, #view .card p.note')`)
+	b.shot("outbox")
+	b.noDialogs()
+}
+
+// controlPlane reports whether the server has the control-plane endpoint path, skipping t
+// when it answers 404 (a build without it).
+func controlPlane(t *testing.T, srv *testserver.Server, path string) {
+	t.Helper()
+	if code, _ := srv.Do(t, "GET", path, nil); code == http.StatusNotFound {
+		t.Skipf("this build has no %s endpoint", path)
+	}
+}
+
+// TestBrowserClock: advancing the clock from the console turns a conversation with an
+// inactivity timer inactive, live.
+func TestBrowserClock(t *testing.T) {
+	b := newTab(t)
+	controlPlane(t, b.srv, "/parley/v1/Clock")
+	var conv struct{ Sid string }
+	b.rest("POST", "/v1/Conversations", map[string]string{"FriendlyName": "Timed", "Timers.Inactive": "PT1H"}, 201, &conv)
+	b.do("open the console", chromedp.Navigate(b.srv.URL+"/#/conversations/"+conv.Sid))
+	b.signIn(testserver.AccountSid, testserver.AuthToken)
+	b.wait("the conversation", `document.getElementById('conversation-state') && document.getElementById('conversation-state').textContent === 'active'`)
+	b.do("open the clock", chromedp.Navigate(b.srv.URL+"/#/clock"))
+	b.wait("the clock", `document.getElementById('clock-now') && document.getElementById('clock-now').textContent !== ''`)
+	before := evalAs[string](b, `document.getElementById('clock-now').textContent`)
+	b.do("advance two hours",
+		chromedp.SetValue(chromedp.CSS(`form[aria-label="Advance the clock"] select`), "PT2H"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Advance the clock"] button[type=submit]`)))
+	b.wait("the clock to move", `document.getElementById('clock-now').textContent !== `+jsString(before))
+	b.shot("clock")
+	b.do("open the conversation", chromedp.Navigate(b.srv.URL+"/#/conversations/"+conv.Sid))
+	b.wait("the conversation to turn inactive", `document.getElementById('conversation-state') && document.getElementById('conversation-state').textContent === 'inactive'`)
+	b.noDialogs()
+}
+
+// TestBrowserSnapshot: the console downloads a snapshot of the account.
+func TestBrowserSnapshot(t *testing.T) {
+	b := newTab(t)
+	controlPlane(t, b.srv, "/parley/v1/Snapshot")
+	b.rest("POST", "/v1/Conversations", map[string]string{"FriendlyName": "Saved"}, 201, nil)
+	dir := t.TempDir()
+	progress := chromedp.Events(b.ctx, browser.DownloadProgress)
+	b.do("open the admin view", chromedp.Navigate(b.srv.URL+"/#/admin"))
+	b.signIn(testserver.AccountSid, testserver.AuthToken)
+	b.wait("the download button", `document.getElementById('snapshot-download')`)
+	b.shot("admin")
+	b.do("download a snapshot",
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+				Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: ptr(true)})
+			return err
+		}),
+		chromedp.Click(chromedp.CSS("#snapshot-download")))
+	var file string
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("download: %v", err)
+		}
+		if ev.State == browser.DownloadProgressStateCanceled {
+			t.Fatal("download canceled")
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			file = filepath.Join(dir, ev.GUID)
+			break
+		}
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil || doc.Version != 1 || !strings.Contains(string(data), "Saved") {
+		t.Fatalf("snapshot (%v): %.300s", err, data)
+	}
+	b.noDialogs()
+}
+
+func ptr[T any](v T) *T { return &v }
