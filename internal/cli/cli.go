@@ -199,9 +199,9 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 		return err
 	}
 	defer st.Close()
-	hub := delivery.NewHub() // wakes the dispatcher and live streams on new messages
-	webhooks, preHooks := newWebhooks(st, cfg, log)
-	changes := console.NewBroker(0) // console: the live change stream of the web console
+	hub := delivery.NewHub()                                                // wakes the dispatcher and live streams on new messages
+	changes := console.NewBroker(0)                                         // console: the live change stream of the web console
+	webhooks, preHooks := newWebhooks(st, cfg, log, changes.WebhookSettled) // console: WebhookSettled
 	svc := conv.NewService(st, conv.Options{Events: conv.MultiSink{hub, webhooks, changes}, PreHook: preHooks})
 
 	var accounts []*conv.Account
@@ -245,8 +245,8 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"ok"}`)
 	})
-	console.New(svc, changes, console.Options{Log: log}).Mount(extra)  // console: GET /, /console/, /parley/v1/Events
-	stopDelivery, err := startDelivery(ctx, svc, hub, cfg, log, extra) // delivery.go
+	console.New(svc, changes, console.Options{Log: log}).Mount(extra)                           // console: GET /, /console/, /parley/v1/Events
+	stopDelivery, err := startDelivery(ctx, svc, hub, cfg, log, extra, changes.DeliverySettled) // delivery.go; console: DeliverySettled
 	if err != nil {
 		return err
 	}

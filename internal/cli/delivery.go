@@ -22,7 +22,8 @@ func deliveryFlags(fs *flag.FlagSet, getenv func(string) string, c *Config) {
 // and starts the dispatcher that hands SMS/WhatsApp deliveries to the carrier: the outbox log,
 // or a Forwarder to cfg.CarrierURL. stop ends the dispatcher and waits for it. It returns an
 // error when the carrier URL is not an absolute http(s) URL.
-func startDelivery(ctx context.Context, svc *conv.Service, hub *delivery.Hub, cfg *Config, log *slog.Logger, extra *http.ServeMux) (stop func(), err error) {
+func startDelivery(ctx context.Context, svc *conv.Service, hub *delivery.Hub, cfg *Config, log *slog.Logger, extra *http.ServeMux,
+	settled func(*conv.Delivery)) (stop func(), err error) {
 	var carrier delivery.Carrier = delivery.NewOutbox(svc)
 	if cfg.CarrierURL != "" {
 		if carrier, err = delivery.NewForwarder(cfg.CarrierURL, nil); err != nil {
@@ -31,7 +32,7 @@ func startDelivery(ctx context.Context, svc *conv.Service, hub *delivery.Hub, cf
 	}
 	extra.Handle("/parley/", httpapi.NewParley(svc, log, httpapi.ParleyOptions{PublicURL: cfg.PublicURL,
 		TrustProxy: cfg.TrustProxy, Notifier: hub}))
-	d := delivery.NewDispatcher(svc, carrier, delivery.Options{Wake: hub.Dispatch(), Log: log})
+	d := delivery.NewDispatcher(svc, carrier, delivery.Options{Wake: hub.Dispatch(), Log: log, Settled: settled}) // console: settled
 	dctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -47,9 +47,9 @@ func webhookFlags(fs *flag.FlagSet, getenv func(string) string, c *Config) {
 
 // newWebhooks returns the post-event dispatcher over st (also the EventSink that wakes it)
 // and the pre-event caller, as cfg configures them.
-func newWebhooks(st conv.Store, cfg *Config, log *slog.Logger) (*webhook.Dispatcher, *webhook.Caller) {
+func newWebhooks(st conv.Store, cfg *Config, log *slog.Logger, settled func(*conv.WebhookDelivery)) (*webhook.Dispatcher, *webhook.Caller) {
 	d := webhook.New(st, webhook.Options{Timeout: cfg.Webhooks.Timeout, MaxAttempts: cfg.Webhooks.Attempts,
-		Backoff: cfg.Webhooks.Backoff, Retention: cfg.Webhooks.Retention, Log: log})
+		Backoff: cfg.Webhooks.Backoff, Retention: cfg.Webhooks.Retention, Log: log, Settled: settled}) // console: settled
 	return d, webhook.NewCaller(nil, cfg.Webhooks.Timeout)
 }
 

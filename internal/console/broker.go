@@ -181,3 +181,25 @@ func (b *Broker) Close() {
 		}
 	}
 }
+
+// Types of the changes that do not come from domain events.
+const (
+	// TypeDeliverySettled: an SMS/WhatsApp delivery attempt was recorded (outbox, receipts).
+	TypeDeliverySettled = "parley.deliverySettled"
+	// TypeWebhookSettled: a webhook delivery attempt was recorded (the delivery log).
+	TypeWebhookSettled = "parley.webhookSettled"
+)
+
+// DeliverySettled announces that an attempt of SMS/WhatsApp delivery d was recorded; it fits
+// delivery.Options.Settled.
+func (b *Broker) DeliverySettled(d *conv.Delivery) {
+	b.Notify(Change{Type: TypeDeliverySettled, AccountSid: d.AccountSid, ServiceSid: d.ServiceSid,
+		ConversationSid: d.ConversationSid, ParticipantSid: d.ParticipantSid, MessageSid: d.MessageSid})
+}
+
+// WebhookSettled announces that an attempt of webhook delivery w was recorded; it fits
+// webhook.Options.Settled.
+func (b *Broker) WebhookSettled(w *conv.WebhookDelivery) {
+	b.Notify(Change{Type: TypeWebhookSettled, AccountSid: w.AccountSid, ServiceSid: w.ServiceSid,
+		ConversationSid: w.ConversationSid})
+}

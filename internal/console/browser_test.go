@@ -53,7 +53,7 @@ type tab struct {
 	ctx context.Context
 	srv *testserver.Server
 
-	mu      sync.Mutex
+	mu         sync.Mutex
 	dialogs    []string // JavaScript dialogs (alert, confirm, prompt) the page opened
 	exceptions []string // uncaught JavaScript exceptions
 }
@@ -190,6 +190,12 @@ func (b *tab) rest(method, path string, form map[string]string, want int, out an
 	}
 }
 
+// set sets the value of the form control sel, as typing would: it fires input and change.
+func set(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](`(e => { e.value = ` + jsString(value) + `; e.dispatchEvent(new Event('input', {bubbles: true}));` +
+		` e.dispatchEvent(new Event('change', {bubbles: true})); })(document.querySelector(` + jsString(sel) + `)); undefined`)
+}
+
 // jsString quotes s for a JavaScript expression.
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
@@ -200,8 +206,8 @@ func (b *tab) signIn(user, pass string) {
 	b.t.Helper()
 	b.do("fill the sign-in form",
 		chromedp.WaitVisible(chromedp.CSS("#signin-user")),
-		chromedp.SetValue(chromedp.CSS("#signin-user"), user),
-		chromedp.SetValue(chromedp.CSS("#signin-pass"), pass),
+		set("#signin-user", user),
+		set("#signin-pass", pass),
 		chromedp.Click(chromedp.CSS("#signin-form button[type=submit]")))
 }
 
@@ -268,10 +274,10 @@ func TestBrowserConversation(t *testing.T) {
 	b.wait("the second conversation", `document.querySelector('tr[data-sid=`+jsString(other.Sid)+`]')`)
 	b.shot("conversations")
 	for _, q := range []string{"alice", "support-1", "+15551230000"} {
-		b.do("search "+q, chromedp.SetValue(chromedp.CSS(`#view input[type=search]`), ""), chromedp.SendKeys(chromedp.CSS(`#view input[type=search]`), q))
+		b.do("search "+q, set(`#view input[type=search]`, q))
 		b.wait("search results for "+q, `document.querySelectorAll('#view tbody tr').length === 1 && `+row)
 	}
-	b.do("clear the search", chromedp.SetValue(chromedp.CSS(`#view input[type=search]`), ""), chromedp.SendKeys(chromedp.CSS(`#view input[type=search]`), " "))
+	b.do("clear the search", set(`#view input[type=search]`, ""))
 
 	// Open it.
 	b.do("open the conversation", chromedp.Click(chromedp.CSS(`a[href^="#/conversations/`+conv.Sid+`"]`)))
@@ -281,7 +287,7 @@ func TestBrowserConversation(t *testing.T) {
 
 	// Send as alice.
 	b.do("send a message",
-		chromedp.SetValue(chromedp.CSS(`form[aria-label="Send a message"] select`), "alice"),
+		set(`form[aria-label="Send a message"] select`, "alice"),
 		chromedp.SendKeys(chromedp.CSS(`form[aria-label="Send a message"] textarea`), "Hello from the console"),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Send a message"] button[type=submit]`)))
 	b.wait("the message in the timeline", `[...document.querySelectorAll('.timeline .msg .body')].some(e => e.textContent === 'Hello from the console')`)
@@ -361,7 +367,7 @@ func TestBrowserClock(t *testing.T) {
 	b.wait("the clock", `document.getElementById('clock-now') && document.getElementById('clock-now').textContent !== ''`)
 	before := evalAs[string](b, `document.getElementById('clock-now').textContent`)
 	b.do("advance two hours",
-		chromedp.SetValue(chromedp.CSS(`form[aria-label="Advance the clock"] select`), "PT2H"),
+		set(`form[aria-label="Advance the clock"] select`, "PT2H"),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Advance the clock"] button[type=submit]`)))
 	b.wait("the clock to move", `document.getElementById('clock-now').textContent !== `+jsString(before))
 	b.shot("clock")

@@ -56,12 +56,13 @@ func newParley(svc *conv.Service, log *slog.Logger, hub *delivery.Hub) http.Hand
 // startDelivery runs a dispatcher over the outbox carrier on the test clock until the test
 // ends (then it stops it and closes hub, which ends the live streams). Register it after the
 // HTTP server's Close, so that it runs first.
-func startDelivery(t testing.TB, svc *conv.Service, clock *Clock, hub *delivery.Hub) *Carrier {
+func startDelivery(t testing.TB, svc *conv.Service, clock *Clock, hub *delivery.Hub, settled func(*conv.Delivery)) *Carrier {
 	carrier := &Carrier{c: delivery.NewOutbox(svc)}
 	// Dispatch errors go to the test log: with the test clock standing still, a failed
 	// attempt is retried only when the test advances it.
 	d := delivery.NewDispatcher(svc, carrier, delivery.Options{Clock: clock.Now, Wake: hub.Dispatch(),
-		PollInterval: 20 * time.Millisecond, SendTimeout: 5 * time.Second, Log: slog.New(slog.NewTextHandler(testLog{t}, nil))})
+		PollInterval: 20 * time.Millisecond, SendTimeout: 5 * time.Second, Log: slog.New(slog.NewTextHandler(testLog{t}, nil)),
+		Settled: settled}) // console: settled
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

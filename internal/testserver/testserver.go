@@ -117,8 +117,8 @@ func New(t testing.TB, e storetest.Engine) *Server {
 	clock := &Clock{t: time.Date(2015, 12, 16, 22, 18, 37, 0, time.UTC)}
 	rec := &Recorder{}
 	hub := delivery.NewHub()
-	changes := console.NewBroker(0)                                                       // console
-	webhooks := newWebhooks(t, st, clock, slog.New(slog.NewTextHandler(io.Discard, nil))) // webhooks.go
+	changes := console.NewBroker(0)                                                                               // console
+	webhooks := newWebhooks(t, st, clock, slog.New(slog.NewTextHandler(io.Discard, nil)), changes.WebhookSettled) // webhooks.go; console: WebhookSettled
 	svc := conv.NewService(st, conv.Options{Clock: clock.Now, SIDs: &conv.SequentialSIDs{}, Events: conv.MultiSink{rec, hub, webhooks, changes},
 		PreHook: webhook.NewCaller(nil, 0)})
 	ctx := context.Background()
@@ -136,8 +136,8 @@ func New(t testing.TB, e storetest.Engine) *Server {
 	hs := httptest.NewServer(withParley(Validating(t, spec, api), newParley(svc, log, hub),
 		console.New(svc, changes, console.Options{Heartbeat: time.Second}))) // console
 	t.Cleanup(hs.Close)
-	t.Cleanup(changes.Close)                     // console: runs before hs.Close, ending the console's event streams
-	carrier := startDelivery(t, svc, clock, hub) // delivery.go
+	t.Cleanup(changes.Close)                                              // console: runs before hs.Close, ending the console's event streams
+	carrier := startDelivery(t, svc, clock, hub, changes.DeliverySettled) // delivery.go; console: DeliverySettled
 	return &Server{URL: hs.URL, Store: st, Service: svc, Clock: clock, Events: rec, Hub: hub, Carrier: carrier, Webhooks: webhooks, Changes: changes}
 }
 

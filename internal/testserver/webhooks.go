@@ -14,8 +14,8 @@ import (
 // delivery is due at once; a retry only after the test advances the clock past its backoff
 // and wakes the dispatcher), and runs it until the test ends. Create it after the store, so
 // that it stops before the store closes.
-func newWebhooks(t testing.TB, st conv.Store, clock *Clock, log *slog.Logger) *webhook.Dispatcher {
-	d := webhook.New(st, webhook.Options{Clock: clock.Now, PollInterval: 50 * time.Millisecond, Log: log})
+func newWebhooks(t testing.TB, st conv.Store, clock *Clock, log *slog.Logger, settled func(*conv.WebhookDelivery)) *webhook.Dispatcher {
+	d := webhook.New(st, webhook.Options{Clock: clock.Now, PollInterval: 50 * time.Millisecond, Log: log, Settled: settled}) // console: settled
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

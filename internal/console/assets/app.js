@@ -256,10 +256,14 @@
     }
   }
 
+  // short abbreviates a SID for the narrow event feed (the full one is in the title).
+  function short(sid) { return sid && sid.length > 12 ? sid.slice(0, 2) + '…' + sid.slice(-6) : sid; }
+
   function addFeed(c) {
     const feed = $('feed');
-    const what = [c.type, c.conversation_sid, c.message_sid || c.participant_sid || c.identity, c.state].filter(Boolean).join(' ');
-    feed.prepend(h('li', {}, h('time', {}, when(c.time).slice(11)), what));
+    const sids = [c.conversation_sid, c.message_sid || c.participant_sid].filter(Boolean);
+    feed.prepend(h('li', {title: sids.join(' ')}, h('time', {}, when(c.time).slice(11)), h('strong', {}, c.type.replace(/^parley\./, '')),
+      ' ', sids.map(short).join(' '), c.identity ? ' ' + c.identity : '', c.state && c.state !== 'active' ? ' → ' + c.state : ''));
     while (feed.children.length > 50) feed.lastChild.remove();
   }
 
@@ -279,7 +283,7 @@
     const views = {conversations: conversationsView, deliveries: deliveriesView, outbox: outboxView,
       requests: requestsView, faults: faultsView, clock: clockView, admin: adminView};
     let make = views[parts[0]] || conversationsView;
-    if (parts[0] === 'conversations' && parts[1]) make = () => conversationView(parts[1], q.get('service') || '');
+    if (parts[0] === 'conversations' && parts[1]) make = (root) => conversationView(parts[1], q.get('service') || '')(root);
     for (const a of document.querySelectorAll('nav a')) {
       if (a.getAttribute('href') === '#/' + (parts[0] || 'conversations')) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
@@ -471,11 +475,11 @@
         fill(people, table(['Participant', 'Binding', 'Role', 'Read horizon', 'Attributes', ''], participants.map((p) => {
           const b = p.messaging_binding;
           return h('tr', {},
-            h('td', {}, h('strong', {}, name(p)), h('br'), h('span', {class: 'mono'}, p.sid)),
+            h('td', {}, h('strong', {}, name(p)), h('br'), h('span', {class: 'mono small'}, p.sid)),
             h('td', {}, b ? [b.type, ' ', b.address || '', b.proxy_address ? ' via ' + b.proxy_address : '', b.projected_address ? ' as ' + b.projected_address : ''] : 'chat'),
-            h('td', {class: 'mono'}, p.role_sid || '—'),
+            h('td', {class: 'mono small'}, p.role_sid || '—'),
             h('td', {}, p.last_read_message_index === null ? '—' : ['#' + p.last_read_message_index, h('br'), when(p.last_read_timestamp)]),
-            h('td', {}, p.attributes && p.attributes !== '{}' ? h('pre', {}, pretty(p.attributes)) : '—'),
+            h('td', {}, p.attributes && p.attributes !== '{}' ? h('code', {class: 'small'}, p.attributes) : '—'),
             h('td', {}, h('button', {type: 'button', class: 'danger', 'aria-label': 'Remove ' + name(p), onclick: guard(msg, async () => {
               await api('DELETE', path + '/Participants/' + encodeURIComponent(p.sid));
               flash(msg, 'Removed ' + name(p));
@@ -489,7 +493,7 @@
         const atBottom = timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight < 40;
         fill(timeline, messages.length ? messages.map((m, i) => h('li', {class: 'msg', 'data-sid': m.sid},
           h('header', {}, h('span', {class: 'author'}, m.author || '—'), h('span', {}, '#' + m.index), h('time', {}, when(m.date_created)),
-            h('span', {class: 'mono'}, m.sid), m.delivery ? h('span', {}, 'delivery: ' + m.delivery.delivered + ' delivered, ' + m.delivery.read + ' read, ' + m.delivery.failed + ' failed') : null),
+            h('span', {class: 'mono'}, m.sid), m.delivery ? h('span', {}, 'delivery to ' + m.delivery.total + ': sent ' + m.delivery.sent + ', delivered ' + m.delivery.delivered + ', read ' + m.delivery.read + ', failed ' + m.delivery.failed) : null),
           h('div', {class: 'body'}, m.body === null ? h('em', {}, '(no body)') : m.body),
           m.attributes && m.attributes !== '{}' ? h('details', {}, h('summary', {}, 'Attributes'), h('pre', {}, pretty(m.attributes))) : null,
           receipts[i].length ? h('div', {class: 'receipts', 'aria-label': 'Delivery receipts'}, 'Receipts: ',
@@ -560,7 +564,7 @@
         h('td', {}, h('a', {class: 'mono', href: '#/conversations/' + e.conversation_sid + '?service=' + e.chat_service_sid}, e.conversation_sid)))),
       'The outbox is empty.'));
     }
-    return {refresh, onChange: (c) => /^onMessage|outbox|reset|snapshot/.test(c.type)};
+    return {refresh, onChange: (c) => /^onMessage|deliverySettled|outbox|reset|snapshot/.test(c.type)};
   }
 
   // ---- request log -----------------------------------------------------------------
