@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -381,36 +380,11 @@ func TestBrowserSnapshot(t *testing.T) {
 	b := newTab(t)
 	controlPlane(t, b.srv, "/parley/v1/Snapshot")
 	b.rest("POST", "/v1/Conversations", map[string]string{"FriendlyName": "Saved"}, 201, nil)
-	dir := t.TempDir()
-	progress := chromedp.Events(b.ctx, browser.DownloadProgress)
 	b.do("open the admin view", chromedp.Navigate(b.srv.URL+"/#/admin"))
 	b.signIn(testserver.AccountSid, testserver.AuthToken)
 	b.wait("the download button", `document.getElementById('snapshot-download')`)
 	b.shot("admin")
-	b.do("download a snapshot",
-		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-				Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: ptr(true)})
-			return err
-		}),
-		chromedp.Click(chromedp.CSS("#snapshot-download")))
-	var file string
-	for ev, err := range progress {
-		if err != nil {
-			t.Fatalf("download: %v", err)
-		}
-		if ev.State == browser.DownloadProgressStateCanceled {
-			t.Fatal("download canceled")
-		}
-		if ev.State == browser.DownloadProgressStateCompleted {
-			file = filepath.Join(dir, ev.GUID)
-			break
-		}
-	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := []byte(b.download("#snapshot-download"))
 	var doc struct {
 		Version int `json:"version"`
 	}
@@ -420,4 +394,18 @@ func TestBrowserSnapshot(t *testing.T) {
 	b.noDialogs()
 }
 
-func ptr[T any](v T) *T { return &v }
+// download clicks sel, which makes the console save a Blob (a[download] over an object URL),
+// and returns the Blob's text. It records the Blobs the page turns into URLs rather than
+// relying on the browser's download manager, so that it needs no download directory.
+func (b *tab) download(sel string) string {
+	b.t.Helper()
+	b.do("watch object URLs", chromedp.Evaluate[chromedp.Void](`window.parleyBlobs = []; window.parleyURL = window.parleyURL || URL.createObjectURL;`+
+		` URL.createObjectURL = (x) => { window.parleyBlobs.push(x); return window.parleyURL(x); }; undefined`))
+	b.do("click "+sel, chromedp.Click(chromedp.CSS(sel)))
+	b.wait("the download", `window.parleyBlobs.length === 1`)
+	text, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`window.parleyBlobs[0].text()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("read the downloaded blob: %v", err)
+	}
+	return text
+}
