@@ -590,8 +590,8 @@
       }
       fill(out, table(['Time', 'Method', 'Path', 'Status', 'Error', 'ms', 'Parameters'], items.map((r) => h('tr', {},
         h('td', {}, when(r.time)), h('td', {}, r.method), h('td', {class: 'mono'}, r.path),
-        h('td', {}, badge(String(r.status))), h('td', {}, r.error_code ? String(r.error_code) : ''), h('td', {}, String(r.duration_ms === undefined ? '' : r.duration_ms)),
-        h('td', {}, r.params && Object.keys(r.params).length ? h('details', {}, h('summary', {}, Object.keys(r.params).length + ' parameters'), h('pre', {}, pretty(r.params))) : ''))),
+        h('td', {}, h('span', {class: 'badge ' + (r.status < 400 ? 'ok' : 'bad')}, String(r.status))), h('td', {}, r.error_code ? String(r.error_code) : ''), h('td', {}, String(r.duration_ms === undefined ? '' : r.duration_ms)),
+        h('td', {}, r.params && Object.keys(r.params).length ? h('details', {}, h('summary', {}, Object.keys(r.params).length + (Object.keys(r.params).length === 1 ? ' parameter' : ' parameters')), h('pre', {}, pretty(r.params))) : ''))),
       'No requests match.'));
     }
     return {refresh, onChange: () => true};
@@ -610,7 +610,7 @@
       flash(msg, 'Fault ' + r.sid + ' armed');
       refresh();
     })}, h('div', {}, field('Method', input('Method', {size: 6, placeholder: 'POST'}))),
-    h('div', {}, field('Path', input('Path', {size: 28, placeholder: '/v1/Conversations/*/Messages'}))),
+    h('div', {}, field('Path', input('Path', {size: 28, placeholder: '/v1/Conversations'}))),
     h('div', {}, field('Status', input('Status', {size: 4, placeholder: '503'}))),
     h('div', {}, field('Code', input('Code', {size: 6, placeholder: '20503'}))),
     h('div', {}, field('Message', input('Message', {size: 18}))),
@@ -703,7 +703,7 @@
       await api('POST', '/parley/v1/Reset');
       sure.checked = false;
       flash(msg, 'The account was reset.');
-    })}, h('p', {}, 'Delete every conversation, participant, message, user, webhook delivery and outbox entry of this account.'),
+    })}, h('p', {}, 'Delete the state of this account (conversations, messages and the rest) and start afresh.'),
     h('p', {}, h('label', {class: 'inline'}, sure, ' I understand that this cannot be undone')), h('button', {type: 'submit', class: 'danger'}, 'Reset account'));
     const download = h('button', {type: 'button', id: 'snapshot-download', onclick: guard(msg, async () => {
       const blob = await api('GET', '/parley/v1/Snapshot', {blob: true});
