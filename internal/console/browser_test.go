@@ -230,6 +230,12 @@ func TestBrowserSignIn(t *testing.T) {
 	if c := evalAs[string](b, `document.cookie`); c != "" {
 		t.Errorf("cookies: %q", c)
 	}
+	// Keyboard: a view link activated with Enter opens the view and moves focus to its heading.
+	b.do("press Enter on a view link", chromedp.SendKeys(chromedp.CSS(`nav a[href="#/outbox"]`), "\r"))
+	b.wait("the outbox view", `document.activeElement && document.activeElement.tagName === 'H2' && document.activeElement.textContent === 'SMS/WhatsApp outbox'`)
+	if cur := evalAs[string](b, `document.querySelector('nav a[aria-current=page]').textContent`); cur != "SMS/WhatsApp outbox" {
+		t.Errorf("current view link %q", cur)
+	}
 	// Signing out forgets the credentials.
 	b.do("sign out", chromedp.Click(chromedp.CSS("#signout")))
 	b.wait("the sign-in form", `!document.getElementById('signin').hidden`)
