@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
 )
@@ -62,10 +63,31 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	} else if errors.Is(err, context.Canceled) {
 		return // the client went away
+	} else if errors.Is(err, conv.ErrNotFound) {
+		// A row read or locked inside a transaction was deleted concurrently (a conversation
+		// deleted while a participant or message was being added to it, say): the resource
+		// is gone, which is a 404 wherever in the operation it is noticed.
+		body = errorBody{Code: 20404, Message: "The requested resource " + resourcePath(r) + " was not found", Status: http.StatusNotFound}
+	} else if errors.Is(err, conv.ErrStorageFull) {
+		a.storageFull(r, err)
+		body = errorBody{Code: 20503, Message: "Service unavailable: the server's storage is full; nothing was written, retry once space is freed", Status: http.StatusServiceUnavailable}
 	} else {
 		a.log.ErrorContext(r.Context(), "internal error", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 		body = errorBody{Code: 20500, Message: "Internal Server Error", Status: http.StatusInternalServerError}
 	}
 	body.MoreInfo = "https://www.twilio.com/docs/errors/" + strconv.Itoa(body.Code)
 	writeJSON(w, body.Status, body)
+}
+
+// storageFullQuiet is how long without a storage-full error ends an episode: the first error
+// of an episode is logged, the rest are not.
+const storageFullQuiet = time.Minute
+
+// storageFull logs err when it begins an episode of full storage.
+func (a *API) storageFull(r *http.Request, err error) {
+	now := time.Now().UnixNano()
+	if prev := a.lastFull.Swap(now); prev == 0 || now-prev > int64(storageFullQuiet) {
+		a.log.ErrorContext(r.Context(), "storage full: writes are refused with 503 until space is freed (logged once per episode)",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+	}
 }

@@ -90,6 +90,10 @@ func (p *Parley) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(context.WithValue(r.Context(), accountKey{}, acct))
+	if err := checkRequestText(r); err != nil { // door.go
+		a.writeError(w, r, err)
+		return
+	}
 	if pth := r.URL.Path; pth != path.Clean(pth) || strings.HasSuffix(pth, "/") {
 		a.writeError(w, r, conv.NotFound())
 		return

@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/parley-dev/parley/internal/conv"
 )
@@ -35,6 +36,8 @@ type API struct {
 	mux  *http.ServeMux
 	// allowed lists, per path pattern, the methods routed on it (for 405 answers).
 	allowed map[string][]string
+	// lastFull is when (unix ns) a write last failed on full storage (errors.go).
+	lastFull atomic.Int64
 }
 
 // handlerFunc is a route handler; a returned error is written by writeError.
@@ -173,6 +176,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(context.WithValue(r.Context(), accountKey{}, acct))
+	if err := checkRequestText(r); err != nil { // door.go
+		a.writeError(w, r, err)
+		return
+	}
 	if p := r.URL.Path; p != path.Clean(p) || strings.HasSuffix(p, "/") {
 		a.writeError(w, r, conv.NotFound())
 		return

@@ -37,6 +37,8 @@ const (
 // SQLSTATE codes the engine acts on.
 const (
 	codeUniqueViolation      = "23505"
+	codeForeignKeyViolation  = "23503"
+	codeDiskFull             = "53100"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
 )
@@ -75,7 +77,19 @@ func (dialect) LockSuffix() string     { return " FOR UPDATE" }
 func (dialect) SkipLockedSuffix() string { return " FOR UPDATE SKIP LOCKED" }
 
 // ShareLockSuffix takes a shared row lock (sqlstore.ShareLocker).
-func (dialect) ShareLockSuffix() string { return " FOR SHARE" }
+func (dialect) ShareLockSuffix() string              { return " FOR SHARE" }
+func (dialect) IsForeignKeyViolation(err error) bool { return pgCode(err) == codeForeignKeyViolation }
+func (dialect) IsStorageFull(err error) bool         { return pgCode(err) == codeDiskFull }
+
+// pgCode is the SQLSTATE of a PostgreSQL error, or "".
+func pgCode(err error) string {
+	var e *pgconn.PgError
+	if !errors.As(err, &e) {
+		return ""
+	}
+	return e.Code
+}
+
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == codeUniqueViolation
