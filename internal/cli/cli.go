@@ -202,40 +202,9 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 	webhooks, preHooks := newWebhooks(st, cfg, log)
 	svc := conv.NewService(st, conv.Options{Events: conv.MultiSink{hub, webhooks}, PreHook: preHooks})
 
-	var accounts []*conv.Account
-	for _, a := range cfg.Accounts {
-		sid, token, ok := strings.Cut(a, ":")
-		if !ok {
-			return fmt.Errorf("serve: account %q must be ACxxx:authtoken", a)
-		}
-		acct, err := svc.EnsureAccount(ctx, sid, token)
-		if err != nil {
-			return fmt.Errorf("serve: account %s: %w", sid, err)
-		}
-		accounts = append(accounts, acct)
-	}
-	if len(accounts) == 0 {
-		acct, err := svc.EnsureDevAccount(ctx)
-		if err != nil {
-			return fmt.Errorf("serve: development account: %w", err)
-		}
-		if _, err := svc.ResolveService(ctx, conv.Scope{AccountSid: acct.Sid}); err != nil {
-			return err
-		}
-		accounts = append(accounts, acct)
-	}
-	for _, k := range cfg.APIKeys {
-		parts := strings.SplitN(k, ":", 3)
-		if len(parts) < 2 {
-			return fmt.Errorf("serve: API key %q must be SKxxx:secret[:ACxxx]", k)
-		}
-		owner := accounts[0].Sid
-		if len(parts) == 3 {
-			owner = parts[2]
-		}
-		if err := svc.PutAPIKey(ctx, owner, parts[0], parts[1]); err != nil {
-			return fmt.Errorf("serve: API key %s: %w", parts[0], err)
-		}
+	accounts, err := svc.SyncCredentials(ctx, cfg.Accounts, cfg.APIKeys) // configuration is the truth
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
 	}
 
 	extra := http.NewServeMux()
