@@ -92,6 +92,9 @@ type Config struct {
 	CarrierURL string
 	// Webhooks configures webhook delivery (webhooks.go).
 	Webhooks WebhookConfig
+	// MaxStreams and MaxStreamsPerAccount cap the live streams (delivery.go).
+	MaxStreams, MaxStreamsPerAccount int
+	streamPoll                       time.Duration // set by startRelay
 }
 
 type listFlag struct{ vals *[]string }
@@ -200,7 +203,11 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 	defer st.Close()
 	hub := delivery.NewHub() // wakes the dispatcher and live streams on new messages
 	webhooks, preHooks := newWebhooks(st, cfg, log)
-	svc := conv.NewService(st, conv.Options{Events: conv.MultiSink{hub, webhooks}, PreHook: preHooks})
+	sinks := conv.MultiSink{hub, webhooks}
+	if relay := startRelay(ctx, st, hub, cfg, log); relay != nil { // delivery.go
+		sinks = append(sinks, relay)
+	}
+	svc := conv.NewService(st, conv.Options{Events: sinks, PreHook: preHooks})
 
 	accounts, err := svc.SyncCredentials(ctx, cfg.Accounts, cfg.APIKeys) // configuration is the truth
 	if err != nil {

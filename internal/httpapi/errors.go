@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -34,6 +35,16 @@ var kindStatus = map[conv.Kind]int{
 	conv.KindNotImplemented:   http.StatusNotImplemented,
 }
 
+// statusError is an HTTP-layer refusal with its own status (429 and 503, which no domain
+// error kind carries): the server's own limits, not a rule of the domain.
+type statusError struct {
+	Status  int
+	Code    int
+	Message string
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("%d: %s", e.Code, e.Message) }
+
 // resourcePath is the request path as Twilio names it in 404 messages: without /v1.
 func resourcePath(r *http.Request) string {
 	p := r.URL.EscapedPath()
@@ -48,7 +59,10 @@ func resourcePath(r *http.Request) string {
 // anything else is logged and answered as a generic 500.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var body errorBody
-	if e, ok := conv.AsError(err); ok {
+	var se *statusError
+	if errors.As(err, &se) {
+		body = errorBody{Code: se.Code, Message: se.Message, Status: se.Status}
+	} else if e, ok := conv.AsError(err); ok {
 		body.Code, body.Message = e.Code, e.Message
 		body.Status = kindStatus[e.Kind]
 		if body.Status == 0 {

@@ -1,9 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"path"
@@ -43,7 +43,19 @@ type ParleyOptions struct {
 	StreamHeartbeat time.Duration
 	// StreamBatch is the most events read from the store at once (default 100).
 	StreamBatch int
+	// MaxStreams caps the live streams open at once on this server (default
+	// DefaultMaxStreams; negative: no cap). Past it a stream is refused with 503 (20503).
+	MaxStreams int
+	// MaxStreamsPerAccount caps one account's open streams (default
+	// DefaultMaxStreamsPerAccount; negative: no cap). Past it: 429 (20429).
+	MaxStreamsPerAccount int
 }
+
+// Defaults of the stream caps.
+const (
+	DefaultMaxStreams           = 5000
+	DefaultMaxStreamsPerAccount = 1000
+)
 
 // Parley serves Parley's own endpoints, outside Twilio's /v1 API and authenticated with the
 // same account credentials:
@@ -56,8 +68,9 @@ type ParleyOptions struct {
 //
 // The stream is Server-Sent Events (text/event-stream), see stream.
 type Parley struct {
-	api  *API
-	opts ParleyOptions
+	api     *API
+	opts    ParleyOptions
+	streams *streamSlots // stream_limits.go
 }
 
 // NewParley returns the handler of Parley's own endpoints.
@@ -71,7 +84,13 @@ func NewParley(svc *conv.Service, log *slog.Logger, opts ParleyOptions) *Parley 
 	if opts.StreamBatch <= 0 {
 		opts.StreamBatch = DefaultStreamBatch
 	}
-	p := &Parley{opts: opts}
+	if opts.MaxStreams == 0 {
+		opts.MaxStreams = DefaultMaxStreams
+	}
+	if opts.MaxStreamsPerAccount == 0 {
+		opts.MaxStreamsPerAccount = DefaultMaxStreamsPerAccount
+	}
+	p := &Parley{opts: opts, streams: newStreamSlots(opts.MaxStreams, opts.MaxStreamsPerAccount)}
 	p.api = &API{svc: svc, log: log, opts: Options{PublicURL: opts.PublicURL, TrustProxy: opts.TrustProxy, MaxBodyBytes: 1 << 20},
 		mux: http.NewServeMux(), allowed: map[string][]string{}}
 	p.api.route("GET", "/parley/v1/Outbox", p.listOutbox)
@@ -199,6 +218,11 @@ func (p *Parley) stream(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 	ctx := r.Context()
 	svc := p.api.svc
 	identity := r.PathValue("Identity")
+	release, err := p.streams.acquire(rc.scope.AccountSid) // stream_limits.go: refused before anything is read or written
+	if err != nil {
+		return err
+	}
+	defer release()
 	service, cursor, err := svc.OpenStream(ctx, rc.scope, identity)
 	if err != nil {
 		return err
@@ -232,7 +256,6 @@ func (p *Parley) stream(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 	defer poll.Stop()
 	beat := time.NewTicker(p.opts.StreamHeartbeat)
 	defer beat.Stop()
-	var buf bytes.Buffer
 	backlog := true
 	for {
 		for {
@@ -246,20 +269,22 @@ func (p *Parley) stream(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 			if len(evs) == 0 {
 				break
 			}
-			buf.Reset()
+			// Each event goes straight to the response (the server's own buffer batches the
+			// writes): no per-stream buffer grows with a burst and stays allocated after it.
 			for _, e := range evs {
 				data, err := json.Marshal(streamEventJSON{DeliverySid: e.Delivery.Sid, ParticipantSid: e.Delivery.ParticipantSid,
 					Identity: identity, Message: rc.message(e.Message)})
 				if err != nil {
 					return nil
 				}
-				buf.WriteString("id: " + strconv.FormatInt(e.Delivery.Seq, 10) + "\nevent: onMessageAdded\ndata: ")
-				buf.Write(data)
-				buf.WriteString("\n\n")
+				if _, err := io.WriteString(w, "id: "+strconv.FormatInt(e.Delivery.Seq, 10)+"\nevent: onMessageAdded\ndata: "); err != nil {
+					return nil
+				}
+				data = append(data, '\n', '\n')
+				if _, err := w.Write(data); err != nil {
+					return nil
+				}
 				cursor = max(cursor, e.Delivery.Seq)
-			}
-			if _, err := w.Write(buf.Bytes()); err != nil {
-				return nil
 			}
 			if err := ctl.Flush(); err != nil {
 				return nil

@@ -65,6 +65,7 @@ type Store struct {
 	write    *sql.DB
 	read     *sql.DB
 	attempts int
+	cfg      *pgx.ConnConfig // for the LISTEN connection (notify.go)
 }
 
 type dialect struct{}
@@ -163,7 +164,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err := sqlstore.Migrate(ctx, write, dialect{}, sub); err != nil {
 		return fail(fmt.Errorf("postgres: %s: %w", loc, err))
 	}
-	s := &Store{desc: "postgres " + loc, write: write, read: read, attempts: opts.TxAttempts}
+	s := &Store{desc: "postgres " + loc, write: write, read: read, attempts: opts.TxAttempts, cfg: cfg}
 	s.Store = sqlstore.New(read, s.runTx, dialect{})
 	return s, nil
 }
