@@ -40,7 +40,7 @@ func TestStoreSentinelsAnswered(t *testing.T) {
 	if st != 404 || b.Code != 20404 || b.Message != "The requested resource /Conversations/CH1/Messages was not found" {
 		t.Errorf("not found inside a transaction: %d %+v", st, b)
 	}
-	slots := newStreamSlots(1, 1)
+	slots := newStreamSlots(1, 1, 1)
 	release, err := slots.acquire("AC1")
 	if err != nil {
 		t.Fatal(err)

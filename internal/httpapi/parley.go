@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"path"
@@ -49,12 +48,16 @@ type ParleyOptions struct {
 	// MaxStreamsPerAccount caps one account's open streams (default
 	// DefaultMaxStreamsPerAccount; negative: no cap). Past it: 429 (20429).
 	MaxStreamsPerAccount int
+	// StreamWorkers is how many streams may read or settle deliveries at once (default
+	// DefaultStreamWorkers); the others wait their turn.
+	StreamWorkers int
 }
 
 // Defaults of the stream caps.
 const (
 	DefaultMaxStreams           = 5000
 	DefaultMaxStreamsPerAccount = 1000
+	DefaultStreamWorkers        = 8
 )
 
 // Parley serves Parley's own endpoints, outside Twilio's /v1 API and authenticated with the
@@ -90,7 +93,10 @@ func NewParley(svc *conv.Service, log *slog.Logger, opts ParleyOptions) *Parley 
 	if opts.MaxStreamsPerAccount == 0 {
 		opts.MaxStreamsPerAccount = DefaultMaxStreamsPerAccount
 	}
-	p := &Parley{opts: opts, streams: newStreamSlots(opts.MaxStreams, opts.MaxStreamsPerAccount)}
+	if opts.StreamWorkers <= 0 {
+		opts.StreamWorkers = DefaultStreamWorkers
+	}
+	p := &Parley{opts: opts, streams: newStreamSlots(opts.MaxStreams, opts.MaxStreamsPerAccount, opts.StreamWorkers)}
 	p.api = &API{svc: svc, log: log, opts: Options{PublicURL: opts.PublicURL, TrustProxy: opts.TrustProxy, MaxBodyBytes: 1 << 20},
 		mux: http.NewServeMux(), allowed: map[string][]string{}}
 	p.api.route("GET", "/parley/v1/Outbox", p.listOutbox)
@@ -259,7 +265,29 @@ func (p *Parley) stream(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 	backlog := true
 	for {
 		for {
-			evs, err := svc.StreamEvents(ctx, service.Sid, identity, cursor, p.opts.StreamBatch)
+			// The store work and the encoding run in a short-lived goroutine, at most
+			// StreamWorkers at once across all streams (stream_limits.go): a fan-out to
+			// thousands of streams neither floods the store, ahead of other requests, nor
+			// grows every stream's own stack and buffers, which would stay allocated after
+			// the burst. The stream's goroutine only writes the encoded batch.
+			var evs []*conv.StreamEvent
+			var out []byte
+			err := p.streams.offload(ctx, func() error {
+				var err error
+				if evs, err = svc.StreamEvents(ctx, service.Sid, identity, cursor, p.opts.StreamBatch); err != nil || len(evs) == 0 {
+					return err
+				}
+				for _, e := range evs {
+					data, err := json.Marshal(streamEventJSON{DeliverySid: e.Delivery.Sid, ParticipantSid: e.Delivery.ParticipantSid,
+						Identity: identity, Message: rc.message(e.Message)})
+					if err != nil {
+						return err
+					}
+					out = append(out, "id: "+strconv.FormatInt(e.Delivery.Seq, 10)+"\nevent: onMessageAdded\ndata: "...)
+					out = append(append(out, data...), '\n', '\n')
+				}
+				return nil
+			})
 			if err != nil {
 				if ctx.Err() == nil {
 					p.api.log.ErrorContext(ctx, "stream: read deliveries", slog.Any("err", err))
@@ -269,27 +297,17 @@ func (p *Parley) stream(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 			if len(evs) == 0 {
 				break
 			}
-			// Each event goes straight to the response (the server's own buffer batches the
-			// writes): no per-stream buffer grows with a burst and stays allocated after it.
+			if _, err := w.Write(out); err != nil {
+				return nil
+			}
+			out = nil
 			for _, e := range evs {
-				data, err := json.Marshal(streamEventJSON{DeliverySid: e.Delivery.Sid, ParticipantSid: e.Delivery.ParticipantSid,
-					Identity: identity, Message: rc.message(e.Message)})
-				if err != nil {
-					return nil
-				}
-				if _, err := io.WriteString(w, "id: "+strconv.FormatInt(e.Delivery.Seq, 10)+"\nevent: onMessageAdded\ndata: "); err != nil {
-					return nil
-				}
-				data = append(data, '\n', '\n')
-				if _, err := w.Write(data); err != nil {
-					return nil
-				}
 				cursor = max(cursor, e.Delivery.Seq)
 			}
 			if err := ctl.Flush(); err != nil {
 				return nil
 			}
-			if err := svc.MarkStreamed(ctx, evs); err != nil {
+			if err := p.streams.offload(ctx, func() error { return svc.MarkStreamed(ctx, evs) }); err != nil {
 				if ctx.Err() == nil {
 					p.api.log.ErrorContext(ctx, "stream: settle deliveries", slog.Any("err", err))
 				}

@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"sync"
 )
 
@@ -16,10 +18,35 @@ type streamSlots struct {
 	max, per   int // caps; negative: none
 	total      int
 	perAccount map[string]int
+	work       chan struct{} // places of offload
+	peak       int           // most streams open since the count was last 0
 }
 
-func newStreamSlots(max, per int) *streamSlots {
-	return &streamSlots{max: max, per: per, perAccount: map[string]int{}}
+// freeAfterStreams is how many streams must have been open at once for the last one's close to
+// return memory to the system.
+const freeAfterStreams = 100
+
+func newStreamSlots(maxTotal, per, workers int) *streamSlots {
+	return &streamSlots{max: maxTotal, per: per, perAccount: map[string]int{}, work: make(chan struct{}, max(workers, 1))}
+}
+
+// offload runs fn in a new goroutine once one of the workers' places is free, and waits for
+// it. A fresh goroutine per run means the deep stacks of store calls and the encoding's
+// buffers go away with it instead of staying with each of thousands of idle streams; the
+// places bound how many streams hit the store at once. It returns fn's error, or ctx's when ctx
+// ends first.
+func (s *streamSlots) offload(ctx context.Context, fn func() error) error {
+	select {
+	case s.work <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer func() { <-s.work }()
+		done <- fn()
+	}()
+	return <-done
 }
 
 // acquire takes a slot for one stream of account, or returns the refusal. release gives it
@@ -36,6 +63,7 @@ func (s *streamSlots) acquire(account string) (release func(), err error) {
 			"Service unavailable: the server already serves %d streams, its limit; retry later", s.max)}
 	}
 	s.total++
+	s.peak = max(s.peak, s.total)
 	s.perAccount[account]++
 	var once sync.Once
 	return func() {
@@ -45,6 +73,12 @@ func (s *streamSlots) acquire(account string) (release func(), err error) {
 			s.total--
 			if s.perAccount[account]--; s.perAccount[account] <= 0 {
 				delete(s.perAccount, account)
+			}
+			if s.total == 0 && s.peak >= freeAfterStreams {
+				// The last of many streams closed: hand the memory they used back to the
+				// system now rather than over the scavenger's minutes.
+				s.peak = 0
+				go debug.FreeOSMemory()
 			}
 		})
 	}, nil
