@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"path"
@@ -73,7 +72,8 @@ const (
 type Parley struct {
 	api     *API
 	opts    ParleyOptions
-	streams *streamSlots // stream_limits.go
+	streams *streamSlots    // stream_limits.go
+	shared  *sharedMessages // stream_share.go
 }
 
 // NewParley returns the handler of Parley's own endpoints.
@@ -96,7 +96,7 @@ func NewParley(svc *conv.Service, log *slog.Logger, opts ParleyOptions) *Parley 
 	if opts.StreamWorkers <= 0 {
 		opts.StreamWorkers = DefaultStreamWorkers
 	}
-	p := &Parley{opts: opts, streams: newStreamSlots(opts.MaxStreams, opts.MaxStreamsPerAccount, opts.StreamWorkers)}
+	p := &Parley{opts: opts, streams: newStreamSlots(opts.MaxStreams, opts.MaxStreamsPerAccount, opts.StreamWorkers), shared: newSharedMessages()}
 	p.api = &API{svc: svc, log: log, opts: Options{PublicURL: opts.PublicURL, TrustProxy: opts.TrustProxy, MaxBodyBytes: 1 << 20},
 		mux: http.NewServeMux(), allowed: map[string][]string{}}
 	p.api.route("GET", "/parley/v1/Outbox", p.listOutbox)
@@ -278,13 +278,13 @@ func (p *Parley) stream(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 					return err
 				}
 				for _, e := range evs {
-					data, err := json.Marshal(streamEventJSON{DeliverySid: e.Delivery.Sid, ParticipantSid: e.Delivery.ParticipantSid,
-						Identity: identity, Message: rc.message(e.Message)})
+					msg, err := p.shared.message(rc, e.Message) // stream_share.go: encoded once per fan-out
 					if err != nil {
 						return err
 					}
-					out = append(out, "id: "+strconv.FormatInt(e.Delivery.Seq, 10)+"\nevent: onMessageAdded\ndata: "...)
-					out = append(append(out, data...), '\n', '\n')
+					if out, err = appendStreamEvent(out, e, identity, msg); err != nil {
+						return err
+					}
 				}
 				return nil
 			})
