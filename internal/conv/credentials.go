@@ -35,15 +35,21 @@ func NormalizeSID(prefix, sid string) string {
 	return sid
 }
 
-// SyncCredentials makes the configuration the truth about who may authenticate. accounts are
-// "ACxxx:authtoken", apiKeys "SKxxx:secret[:ACxxx]" (owner default: the first account); SIDs
-// are normalised to lower-case hex. Every configured account is created or gets its token;
-// every account not configured is retired (its token cleared: it stops authenticating, its
-// data stays, unreachable, until it is configured again) and every API key not configured is
+// ConfiguredAccount is an account the server's configuration gives (-account).
+type ConfiguredAccount struct{ Sid, AuthToken string }
+
+// ConfiguredAPIKey is an API key the configuration gives (-api-key); AccountSid "" is the
+// first account.
+type ConfiguredAPIKey struct{ Sid, Secret, AccountSid string }
+
+// SyncCredentials makes the configuration the truth about who may authenticate. SIDs are
+// normalised to lower-case hex. Every configured account is created or gets its token; every
+// account not configured is retired (its token cleared: it stops authenticating, its data
+// stays, unreachable, until it is configured again) and every API key not configured is
 // deleted. With no account configured, the development account is kept (or made, or an
 // account from before account origins adopted) and everything else retired. It returns the
 // accounts that authenticate, the first being the default owner of keys.
-func (s *Service) SyncCredentials(ctx context.Context, accounts, apiKeys []string) ([]*Account, error) {
+func (s *Service) SyncCredentials(ctx context.Context, accounts []ConfiguredAccount, apiKeys []ConfiguredAPIKey) ([]*Account, error) {
 	cs, ok := credentialStore(s.store)
 	if !ok {
 		return nil, errors.New("credentials: the store cannot retire credentials")
@@ -52,16 +58,12 @@ func (s *Service) SyncCredentials(ctx context.Context, accounts, apiKeys []strin
 	var keep []string
 	seen := map[string]bool{}
 	for _, a := range accounts {
-		sid, token, ok := strings.Cut(a, ":")
-		if !ok {
-			return nil, fmt.Errorf("account %q must be ACxxx:authtoken", a)
-		}
-		sid = NormalizeSID(PrefixAccount, sid)
+		sid := NormalizeSID(PrefixAccount, a.Sid)
 		if seen[sid] {
 			return nil, fmt.Errorf("account %s is configured twice", sid)
 		}
 		seen[sid] = true
-		acct, err := s.EnsureAccount(ctx, sid, token)
+		acct, err := s.EnsureAccount(ctx, sid, a.AuthToken)
 		if err != nil {
 			return nil, fmt.Errorf("account %s: %w", sid, err)
 		}
@@ -80,18 +82,14 @@ func (s *Service) SyncCredentials(ctx context.Context, accounts, apiKeys []strin
 	}
 	var keys []string
 	for _, k := range apiKeys {
-		parts := strings.SplitN(k, ":", 3)
-		if len(parts) < 2 {
-			return nil, fmt.Errorf("API key %q must be SKxxx:secret[:ACxxx]", k)
-		}
-		keySid, owner := NormalizeSID(PrefixAPIKey, parts[0]), out[0].Sid
-		if len(parts) == 3 {
-			owner = NormalizeSID(PrefixAccount, parts[2])
+		keySid, owner := NormalizeSID(PrefixAPIKey, k.Sid), out[0].Sid
+		if k.AccountSid != "" {
+			owner = NormalizeSID(PrefixAccount, k.AccountSid)
 		}
 		if !seen[owner] && owner != out[0].Sid {
 			return nil, fmt.Errorf("API key %s: account %s is not configured", keySid, owner)
 		}
-		if err := s.PutAPIKey(ctx, owner, keySid, parts[1]); err != nil {
+		if err := s.PutAPIKey(ctx, owner, keySid, k.Secret); err != nil {
 			return nil, fmt.Errorf("API key %s: %w", keySid, err)
 		}
 		keys = append(keys, keySid)

@@ -55,9 +55,15 @@ func (r *Relay) Publish(_ context.Context, e conv.Event) {
 	notify(r.kick)
 }
 
-// Run sends the queued announcements and listens for the other replicas' until ctx ends.
+// Run sends the queued announcements and listens for the other replicas' until ctx ends; it
+// returns once the listener has stopped.
 func (r *Relay) Run(ctx context.Context) {
-	go r.b.Listen(ctx, r.received)
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		r.b.Listen(ctx, r.received)
+	}()
+	defer func() { <-listening }()
 	for {
 		select {
 		case <-ctx.Done():

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/parley-dev/parley/internal/conv"
@@ -17,7 +18,7 @@ import (
 // transaction is 404 (20404); a stream cap is its own status.
 func TestStoreSentinelsAnswered(t *testing.T) {
 	var logs bytes.Buffer
-	a := &API{log: slog.New(slog.NewTextHandler(&logs, nil))}
+	a := &API{log: slog.New(slog.NewTextHandler(&logs, nil)), lastFull: new(atomic.Int64)}
 	answer := func(err error) (int, errorBody) {
 		w := httptest.NewRecorder()
 		a.writeError(w, httptest.NewRequest("POST", "/v1/Conversations/CH1/Messages", nil), err)

@@ -28,7 +28,8 @@ type pageReq struct {
 	before int64
 }
 
-// parsePaging reads PageSize (default 50, values above 1000 clamped), Page (>= 0) and
+// parsePaging reads PageSize (default 50, values above 1000 clamped, lists with a smaller
+// maximum clamp further), Page (>= 0) and
 // PageToken ("PA<seq>" for the page after a row, "PB<seq>" for the page before one).
 // Errors: 20422 for a bad PageSize or Page, 21481 for a bad PageToken.
 func parsePaging(q url.Values) (pageReq, error) {
@@ -36,7 +37,7 @@ func parsePaging(q url.Values) (pageReq, error) {
 	if v := q.Get("PageSize"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return p, conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: PageSize must be an integer from 1 to %d, not %q", MaxPageSize, v)
+			return p, conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: PageSize must be a positive integer (a larger page size than the list allows is read as its maximum), not %q", v)
 		}
 		p.size = min(n, MaxPageSize)
 	}

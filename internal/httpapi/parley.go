@@ -1,15 +1,15 @@
 package httpapi
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
+	"github.com/parley-dev/parley/internal/faults"
+	"github.com/parley-dev/parley/internal/reqlog"
 )
 
 // Notifier wakes live streams when chat deliveries may be new (delivery.Hub implements it).
@@ -27,11 +27,9 @@ const (
 	DefaultStreamBatch     = 100
 )
 
-// ParleyOptions configure Parley's own endpoints; zero values get the defaults.
+// ParleyOptions configure Parley's own endpoints; zero values get the defaults. Their URLs,
+// credentials and body limit are the API's (Options).
 type ParleyOptions struct {
-	// PublicURL and TrustProxy are as in Options.
-	PublicURL  string
-	TrustProxy bool
 	// Notifier wakes streams as soon as a message is added (nil: streams only poll).
 	Notifier Notifier
 	// StreamPoll is how often a stream looks for deliveries without a wake-up (default 1 s;
@@ -50,6 +48,10 @@ type ParleyOptions struct {
 	// StreamWorkers is how many streams may read or settle deliveries at once (default
 	// DefaultStreamWorkers); the others wait their turn.
 	StreamWorkers int
+	// Control plane (control.go): the fault registry and request log the Faults and Requests
+	// endpoints read (nil: those endpoints answer 501).
+	Faults   *faults.Registry
+	Requests *reqlog.Log
 }
 
 // Defaults of the stream caps.
@@ -76,8 +78,9 @@ type Parley struct {
 	shared  *sharedMessages // stream_share.go
 }
 
-// NewParley returns the handler of Parley's own endpoints.
-func NewParley(svc *conv.Service, log *slog.Logger, opts ParleyOptions) *Parley {
+// NewParley returns the handler of Parley's own endpoints, behind api's front door: the same
+// service, credentials, URLs and error bodies.
+func NewParley(api *API, opts ParleyOptions) *Parley {
 	if opts.StreamPoll <= 0 {
 		opts.StreamPoll = DefaultStreamPoll
 	}
@@ -96,39 +99,18 @@ func NewParley(svc *conv.Service, log *slog.Logger, opts ParleyOptions) *Parley 
 	if opts.StreamWorkers <= 0 {
 		opts.StreamWorkers = DefaultStreamWorkers
 	}
-	p := &Parley{opts: opts, streams: newStreamSlots(opts.MaxStreams, opts.MaxStreamsPerAccount, opts.StreamWorkers), shared: newSharedMessages()}
-	p.api = &API{svc: svc, log: log, opts: Options{PublicURL: opts.PublicURL, TrustProxy: opts.TrustProxy, MaxBodyBytes: 1 << 20},
-		mux: http.NewServeMux(), allowed: map[string][]string{}}
+	p := &Parley{api: api.withMux(), opts: opts, shared: newSharedMessages(),
+		streams: newStreamSlots(opts.MaxStreams, opts.MaxStreamsPerAccount, opts.StreamWorkers)}
 	p.api.route("GET", "/parley/v1/Outbox", p.listOutbox)
 	p.api.route("GET", "/parley/v1/Users/{Identity}/Stream", p.stream)
 	p.api.route("GET", "/parley/v1/Services/{ChatServiceSid}/Users/{Identity}/Stream", p.stream)
 	p.webhookDeliveryRoutes() // webhooks.go
+	p.controlRoutes()         // control.go
 	return p
 }
 
 // ServeHTTP authenticates the request (HTTP Basic, as /v1) and dispatches it.
-func (p *Parley) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a := p.api
-	acct, err := a.authenticate(r)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	r = r.WithContext(context.WithValue(r.Context(), accountKey{}, acct))
-	if err := checkRequestText(r); err != nil { // door.go
-		a.writeError(w, r, err)
-		return
-	}
-	if pth := r.URL.Path; pth != path.Clean(pth) || strings.HasSuffix(pth, "/") {
-		a.writeError(w, r, conv.NotFound())
-		return
-	}
-	if _, pattern := a.mux.Handler(r); pattern == "" {
-		a.methodOrNotFound(w, r)
-		return
-	}
-	a.mux.ServeHTTP(w, r)
-}
+func (p *Parley) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.api.dispatch(w, r) }
 
 // ---- outbox ----
 
