@@ -194,6 +194,42 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// TestVersionBinary checks the built binary's "parley version" prints the module version and
+// VCS revision its build information holds (as "go version -m" reads them), not always "dev".
+// A binary built outside a VCS checkout (or with -buildvcs=false) has no revision: it says so.
+func TestVersionBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildParley(t)
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := exec.Command("go", "version", "-m", bin).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	version, rev, dirty, goVersion := "dev", "unknown", "", ""
+	for _, line := range strings.Split(string(meta), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 2 && strings.HasSuffix(f[0], ":"):
+			goVersion = f[1]
+		case len(f) >= 3 && f[0] == "mod" && f[2] != "(devel)":
+			version = f[2]
+		case len(f) >= 2 && f[0] == "build" && strings.HasPrefix(f[1], "vcs.revision="):
+			rev = strings.TrimPrefix(f[1], "vcs.revision=")
+		case len(f) >= 2 && f[0] == "build" && f[1] == "vcs.modified=true":
+			dirty = "+dirty"
+		}
+	}
+	want := "parley " + version + " (revision " + rev + dirty + ", " + goVersion + ")"
+	if got := strings.TrimSpace(string(out)); got != want {
+		t.Errorf("parley version printed %q, want %q (from go version -m)", got, want)
+	}
+}
+
 func runVersion(w io.Writer) error {
 	return cliRun(context.Background(), []string{"version"}, w)
 }

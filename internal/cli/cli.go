@@ -15,11 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parley-dev/parley/internal/console"
-	"github.com/parley-dev/parley/internal/conv"
-	"github.com/parley-dev/parley/internal/delivery"
-	"github.com/parley-dev/parley/internal/httpapi"
-	"github.com/parley-dev/parley/internal/store"
+	"github.com/parley-dev/parley/internal/app"
 )
 
 // DefaultAddr is where "parley serve" listens unless told otherwise.
@@ -37,9 +33,11 @@ const usage = `Usage:
   parley version         print the version
 `
 
-// Run runs one parley command with args (without the program name). getenv supplies the
-// environment; output goes to stdout and stderr. It returns when the command is done or ctx
-// is cancelled (serve shuts down gracefully then).
+// Run runs one parley command with args (without the program name). version is the release
+// version set at build time ("dev" or "" when none was: "parley version" then prints the
+// module version of the build). getenv supplies the environment; output goes to stdout and
+// stderr. It returns when the command is done or ctx is cancelled (serve shuts down
+// gracefully then).
 func Run(ctx context.Context, version string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
@@ -56,7 +54,8 @@ func Run(ctx context.Context, version string, args []string, getenv func(string)
 		}
 		return serve(ctx, version, cfg, stdout, stderr)
 	case "version", "--version", "-version":
-		fmt.Fprintf(stdout, "parley %s\n", version)
+		bi, ok := debug.ReadBuildInfo()
+		fmt.Fprintln(stdout, versionLine(version, bi, ok))
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -66,18 +65,12 @@ func Run(ctx context.Context, version string, args []string, getenv func(string)
 	return fmt.Errorf("unknown command %q", args[0])
 }
 
-// Config is the configuration of "parley serve".
+// Config is the configuration of "parley serve": the server's (app.Config) and the process's.
 type Config struct {
+	// App is what the server is: store, credentials, URLs, limits, carrier, webhooks.
+	App           app.Config
 	Addr          string
-	DB            string
-	Accounts      []string // "ACxxx:token"
-	APIKeys       []string // "SKxxx:secret[:ACxxx]"
-	PublicURL     string
-	TrustProxy    bool
-	MaxBodyBytes  int64
-	SQLiteSync    string
 	LogLevel      string
-	PrintCreds    bool
 	ShutdownGrace time.Duration
 	// Slow-client limits of the HTTP server (see net/http.Server).
 	ReadHeaderTimeout time.Duration
@@ -89,10 +82,6 @@ type Config struct {
 	// GCPercent is the Go garbage collector's target (runtime/debug.SetGCPercent): 0 leaves
 	// the runtime's own (GOGC, 100 by default), a negative value turns the collector off.
 	GCPercent int
-	// CarrierURL, when set, receives SMS/WhatsApp deliveries (else the outbox records them).
-	CarrierURL string
-	// Webhooks configures webhook delivery (webhooks.go).
-	Webhooks WebhookConfig
 }
 
 type listFlag struct{ vals *[]string }
@@ -120,19 +109,20 @@ func envOr(getenv func(string) string, key, def string) string {
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
 	c := &Config{}
+	var accounts, apiKeys []string
 	fs := flag.NewFlagSet("parley serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Addr, "addr", envOr(getenv, "PARLEY_ADDR", DefaultAddr), "listen address (env PARLEY_ADDR); port 0 picks a free port")
-	fs.StringVar(&c.DB, "db", envOr(getenv, "PARLEY_DB", DefaultDB), "SQLite file path, or a postgres:// URL (env PARLEY_DB)")
-	fs.Var(listFlag{&c.Accounts}, "account", "account credentials ACxxx:authtoken; repeatable (env PARLEY_ACCOUNTS, comma-separated)")
-	fs.Var(listFlag{&c.APIKeys}, "api-key", "API key SKxxx:secret[:ACxxx] for an account (default: the first); repeatable (env PARLEY_API_KEYS)")
+	fs.StringVar(&c.App.DB, "db", envOr(getenv, "PARLEY_DB", DefaultDB), "SQLite file path, or a postgres:// URL (env PARLEY_DB)")
+	fs.Var(listFlag{&accounts}, "account", "account credentials ACxxx:authtoken; repeatable (env PARLEY_ACCOUNTS, comma-separated)")
+	fs.Var(listFlag{&apiKeys}, "api-key", "API key SKxxx:secret[:ACxxx] for an account (default: the first); repeatable (env PARLEY_API_KEYS)")
 	sid := fs.String("account-sid", getenv("PARLEY_ACCOUNT_SID"), "account SID, with -auth-token (env PARLEY_ACCOUNT_SID)")
 	token := fs.String("auth-token", getenv("PARLEY_AUTH_TOKEN"), "auth token of -account-sid (env PARLEY_AUTH_TOKEN)")
-	fs.StringVar(&c.PublicURL, "public-url", getenv("PARLEY_PUBLIC_URL"), "scheme://host used in returned URLs instead of the request's Host (env PARLEY_PUBLIC_URL)")
-	fs.BoolVar(&c.TrustProxy, "trust-proxy", getenv("PARLEY_TRUST_PROXY") == "true", "honour X-Forwarded-Proto/Host (env PARLEY_TRUST_PROXY=true)")
+	fs.StringVar(&c.App.PublicURL, "public-url", getenv("PARLEY_PUBLIC_URL"), "scheme://host used in returned URLs instead of the request's Host (env PARLEY_PUBLIC_URL)")
+	fs.BoolVar(&c.App.TrustProxy, "trust-proxy", getenv("PARLEY_TRUST_PROXY") == "true", "honour X-Forwarded-Proto/Host (env PARLEY_TRUST_PROXY=true)")
 	maxBody, _ := strconv.ParseInt(envOr(getenv, "PARLEY_MAX_BODY_BYTES", "1048576"), 10, 64)
-	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", maxBody, "largest request body accepted, in bytes (env PARLEY_MAX_BODY_BYTES)")
-	fs.StringVar(&c.SQLiteSync, "sqlite-synchronous", envOr(getenv, "PARLEY_SQLITE_SYNCHRONOUS", "NORMAL"), "SQLite synchronous pragma: NORMAL survives a process crash, FULL also power loss")
+	fs.Int64Var(&c.App.MaxBodyBytes, "max-body-bytes", maxBody, "largest request body accepted, in bytes (env PARLEY_MAX_BODY_BYTES)")
+	fs.StringVar(&c.App.SQLiteSynchronous, "sqlite-synchronous", envOr(getenv, "PARLEY_SQLITE_SYNCHRONOUS", "NORMAL"), "SQLite synchronous pragma: NORMAL survives a process crash, FULL also power loss")
 	fs.StringVar(&c.LogLevel, "log-level", envOr(getenv, "PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (env PARLEY_LOG_LEVEL)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 10*time.Second, "how long in-flight requests may finish on SIGINT/SIGTERM")
 	if err := timeoutFlags(fs, getenv, c); err != nil {
@@ -153,6 +143,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.StringVar(&c.PprofAddr, "pprof-addr", getenv("PARLEY_PPROF_ADDR"), "serve net/http/pprof on this address, e.g. 127.0.0.1:6060 (env PARLEY_PPROF_ADDR; off by default)")
 	deliveryFlags(fs, getenv, c) // delivery.go
 	webhookFlags(fs, getenv, c)  // webhooks.go
+	controlFlags(fs, getenv, c)  // control.go
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -162,17 +153,35 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*C
 	if err := checkTimeouts(c); err != nil {
 		return nil, err
 	}
-	if len(c.Accounts) == 0 {
-		c.Accounts = splitList(getenv("PARLEY_ACCOUNTS"))
+	if len(accounts) == 0 {
+		accounts = splitList(getenv("PARLEY_ACCOUNTS"))
 	}
 	if *sid != "" || *token != "" {
 		if *sid == "" || *token == "" {
 			return nil, errors.New("serve: -account-sid and -auth-token go together")
 		}
-		c.Accounts = append([]string{*sid + ":" + *token}, c.Accounts...)
+		accounts = append([]string{*sid + ":" + *token}, accounts...)
 	}
-	if len(c.APIKeys) == 0 {
-		c.APIKeys = splitList(getenv("PARLEY_API_KEYS"))
+	for _, a := range accounts {
+		sid, token, ok := strings.Cut(a, ":")
+		if !ok {
+			return nil, fmt.Errorf("serve: account %q must be ACxxx:authtoken", a)
+		}
+		c.App.Accounts = append(c.App.Accounts, app.Account{Sid: sid, AuthToken: token})
+	}
+	if len(apiKeys) == 0 {
+		apiKeys = splitList(getenv("PARLEY_API_KEYS"))
+	}
+	for _, k := range apiKeys {
+		parts := strings.SplitN(k, ":", 3)
+		if len(parts) < 2 {
+			return nil, fmt.Errorf("serve: API key %q must be SKxxx:secret[:ACxxx]", k)
+		}
+		key := app.APIKey{Sid: parts[0], Secret: parts[1]}
+		if len(parts) == 3 {
+			key.AccountSid = parts[2]
+		}
+		c.App.APIKeys = append(c.App.APIKeys, key)
 	}
 	return c, nil
 }
@@ -194,67 +203,12 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 	if cfg.GCPercent != 0 {
 		debug.SetGCPercent(cfg.GCPercent)
 	}
-	st, err := store.Open(ctx, cfg.DB, store.Options{SQLiteSynchronous: cfg.SQLiteSync})
+	a, err := app.New(ctx, cfg.App, app.Options{Log: log})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	hub := delivery.NewHub()                                                // wakes the dispatcher and live streams on new messages
-	changes := console.NewBroker(0)                                         // console: the live change stream of the web console
-	webhooks, preHooks := newWebhooks(st, cfg, log, changes.WebhookSettled) // console: WebhookSettled
-	svc := conv.NewService(st, conv.Options{Events: conv.MultiSink{hub, webhooks, changes}, PreHook: preHooks})
-
-	var accounts []*conv.Account
-	for _, a := range cfg.Accounts {
-		sid, token, ok := strings.Cut(a, ":")
-		if !ok {
-			return fmt.Errorf("serve: account %q must be ACxxx:authtoken", a)
-		}
-		acct, err := svc.EnsureAccount(ctx, sid, token)
-		if err != nil {
-			return fmt.Errorf("serve: account %s: %w", sid, err)
-		}
-		accounts = append(accounts, acct)
-	}
-	if len(accounts) == 0 {
-		acct, err := svc.EnsureDevAccount(ctx)
-		if err != nil {
-			return fmt.Errorf("serve: development account: %w", err)
-		}
-		if _, err := svc.ResolveService(ctx, conv.Scope{AccountSid: acct.Sid}); err != nil {
-			return err
-		}
-		accounts = append(accounts, acct)
-	}
-	for _, k := range cfg.APIKeys {
-		parts := strings.SplitN(k, ":", 3)
-		if len(parts) < 2 {
-			return fmt.Errorf("serve: API key %q must be SKxxx:secret[:ACxxx]", k)
-		}
-		owner := accounts[0].Sid
-		if len(parts) == 3 {
-			owner = parts[2]
-		}
-		if err := svc.PutAPIKey(ctx, owner, parts[0], parts[1]); err != nil {
-			return fmt.Errorf("serve: API key %s: %w", parts[0], err)
-		}
-	}
-
-	extra := http.NewServeMux()
-	extra.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"status":"ok"}`)
-	})
-	console.New(svc, changes, console.Options{Log: log}).Mount(extra)                           // console: GET /, /console/, /parley/v1/Events
-	stopDelivery, err := startDelivery(ctx, svc, hub, cfg, log, extra, changes.DeliverySettled) // delivery.go; console: DeliverySettled
-	if err != nil {
-		return err
-	}
-	defer stopDelivery()
-	stopWebhooks := runWebhooks(ctx, webhooks)
-	defer stopWebhooks()
-	api := httpapi.New(svc, log, httpapi.Options{PublicURL: cfg.PublicURL, TrustProxy: cfg.TrustProxy,
-		MaxBodyBytes: cfg.MaxBodyBytes, Extra: extra})
+	defer a.Close()
+	a.Start(ctx)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -268,7 +222,7 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 		defer stopPprof()
 	}
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           a.Handler(),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
@@ -276,19 +230,16 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	srv.RegisterOnShutdown(hub.Close)     // ends the live streams, which would hold Shutdown
-	srv.RegisterOnShutdown(changes.Close) // console: ends the console's event streams
+	srv.RegisterOnShutdown(a.Hub.Close) // ends the live streams, which would hold Shutdown
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "Parley %s listening on %s (store: %s)\n", version, base, st.Describe())
-	for _, a := range accounts {
-		fmt.Fprintf(stdout, "  Account SID: %s\n  Auth Token:  %s\n", a.Sid, a.AuthToken)
+	fmt.Fprintf(stdout, "Parley %s listening on %s (store: %s)\n", version, base, a.Store.Describe())
+	for _, acct := range a.Accounts {
+		fmt.Fprintf(stdout, "  Account SID: %s\n  Auth Token:  %s\n", acct.Sid, acct.AuthToken)
 	}
 	fmt.Fprintf(stdout, "  Point an SDK at it: client.conversations.baseUrl = %q (Node), see README.md\n", base)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	stopTimers := runTimers(ctx, svc, log, TimerInterval, time.Now)
-	defer stopTimers()
 	select {
 	case err := <-errc:
 		return err

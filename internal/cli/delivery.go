@@ -1,43 +1,25 @@
 package cli
 
 import (
-	"context"
 	"flag"
-	"fmt"
-	"log/slog"
-	"net/http"
+	"strconv"
 
-	"github.com/parley-dev/parley/internal/conv"
-	"github.com/parley-dev/parley/internal/delivery"
 	"github.com/parley-dev/parley/internal/httpapi"
 )
 
-// deliveryFlags registers the delivery flags of "parley serve".
+// deliveryFlags registers the delivery flags of "parley serve": the carrier and the caps on
+// live streams.
 func deliveryFlags(fs *flag.FlagSet, getenv func(string) string, c *Config) {
-	fs.StringVar(&c.CarrierURL, "carrier-url", getenv("PARLEY_CARRIER_URL"),
+	fs.StringVar(&c.App.CarrierURL, "carrier-url", getenv("PARLEY_CARRIER_URL"),
 		"POST every SMS/WhatsApp delivery as a form to this URL instead of recording it in the outbox (env PARLEY_CARRIER_URL)")
-}
-
-// startDelivery mounts Parley's own endpoints (/parley/v1/...: outbox, live streams) on extra
-// and starts the dispatcher that hands SMS/WhatsApp deliveries to the carrier: the outbox log,
-// or a Forwarder to cfg.CarrierURL. stop ends the dispatcher and waits for it. It returns an
-// error when the carrier URL is not an absolute http(s) URL.
-func startDelivery(ctx context.Context, svc *conv.Service, hub *delivery.Hub, cfg *Config, log *slog.Logger, extra *http.ServeMux,
-	settled func(*conv.Delivery)) (stop func(), err error) {
-	var carrier delivery.Carrier = delivery.NewOutbox(svc)
-	if cfg.CarrierURL != "" {
-		if carrier, err = delivery.NewForwarder(cfg.CarrierURL, nil); err != nil {
-			return nil, fmt.Errorf("serve: -carrier-url: %w", err)
+	intEnv := func(key string, def int) int {
+		if n, err := strconv.Atoi(getenv(key)); err == nil {
+			return n
 		}
+		return def
 	}
-	extra.Handle("/parley/", httpapi.NewParley(svc, log, httpapi.ParleyOptions{PublicURL: cfg.PublicURL,
-		TrustProxy: cfg.TrustProxy, Notifier: hub}))
-	d := delivery.NewDispatcher(svc, carrier, delivery.Options{Wake: hub.Dispatch(), Log: log, Settled: settled}) // console: settled
-	dctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		d.Run(dctx)
-	}()
-	return func() { cancel(); <-done }, nil
+	fs.IntVar(&c.App.MaxStreams, "max-streams", intEnv("PARLEY_MAX_STREAMS", httpapi.DefaultMaxStreams),
+		"most live streams open at once; past it a stream gets 503 (env PARLEY_MAX_STREAMS; -1: no cap)")
+	fs.IntVar(&c.App.MaxStreamsPerAccount, "max-streams-per-account", intEnv("PARLEY_MAX_STREAMS_PER_ACCOUNT", httpapi.DefaultMaxStreamsPerAccount),
+		"most live streams one account may hold open; past it a stream gets 429 (env PARLEY_MAX_STREAMS_PER_ACCOUNT; -1: no cap)")
 }

@@ -29,7 +29,7 @@ type Change struct {
 
 // ChangeOf returns the Change of a domain event.
 func ChangeOf(e conv.Event) Change {
-	c := Change{Type: e.Type, AccountSid: e.AccountSid, ServiceSid: e.ServiceSid, ConversationSid: e.ConversationSid,
+	c := Change{Type: string(e.Type), AccountSid: e.AccountSid, ServiceSid: e.ServiceSid, ConversationSid: e.ConversationSid,
 		Source: e.Source, FiresWebhooks: e.FiresWebhooks(), Time: e.Time.UTC()}
 	if e.Conversation != nil {
 		c.State = e.Conversation.State
@@ -184,11 +184,38 @@ func (b *Broker) Close() {
 
 // Types of the changes that do not come from domain events.
 const (
+	// TypeClock, TypeReset, TypeSnapshot, TypeFaults: the control plane moved the clock (due
+	// timers applied), reset the account, restored a snapshot, added or deleted a fault.
+	TypeClock    = "parley.clock"
+	TypeReset    = "parley.reset"
+	TypeSnapshot = "parley.snapshot"
+	TypeFaults   = "parley.faults"
 	// TypeDeliverySettled: an SMS/WhatsApp delivery attempt was recorded (outbox, receipts).
 	TypeDeliverySettled = "parley.deliverySettled"
 	// TypeWebhookSettled: a webhook delivery attempt was recorded (the delivery log).
 	TypeWebhookSettled = "parley.webhookSettled"
 )
+
+// ControlChanged announces a change of the control plane (control.Notifier): kind "clock",
+// "reset", "snapshot" or "faults" becomes a Change of type "parley.<kind>" for account, or
+// for every account with subscribers when account is "".
+func (b *Broker) ControlChanged(kind, account string) {
+	c := Change{Type: "parley." + kind, AccountSid: account}
+	if account != "" {
+		b.Notify(c)
+		return
+	}
+	b.mu.Lock()
+	accounts := make([]string, 0, len(b.subs))
+	for a := range b.subs {
+		accounts = append(accounts, a)
+	}
+	b.mu.Unlock()
+	for _, a := range accounts {
+		c.AccountSid = a
+		b.Notify(c)
+	}
+}
 
 // DeliverySettled announces that an attempt of SMS/WhatsApp delivery d was recorded; it fits
 // delivery.Options.Settled.

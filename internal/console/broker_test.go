@@ -85,3 +85,26 @@ func TestChangeOfUser(t *testing.T) {
 		t.Fatalf("change = %+v", c)
 	}
 }
+
+func TestBrokerControlChanged(t *testing.T) {
+	b := NewBroker(4)
+	a := b.Subscribe("ACa")
+	other := b.Subscribe("ACb")
+	defer a.Close()
+	defer other.Close()
+	b.ControlChanged("reset", "ACa")
+	if got := <-a.C; got.Type != TypeReset || got.AccountSid != "ACa" {
+		t.Fatalf("reset: %+v", got)
+	}
+	select {
+	case c := <-other.C:
+		t.Fatalf("other account got %+v", c)
+	default:
+	}
+	b.ControlChanged("clock", "") // every account
+	for _, s := range []*Subscription{a, other} {
+		if got := <-s.C; got.Type != TypeClock || got.AccountSid != s.account {
+			t.Fatalf("clock: %+v", got)
+		}
+	}
+}

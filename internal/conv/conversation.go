@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// ConversationParams are the form fields of conversation create and update; nil means absent.
+// ConversationParams are the fields of conversation create and update; nil means absent.
 type ConversationParams struct {
 	FriendlyName        *string
 	UniqueName          *string
@@ -15,8 +15,8 @@ type ConversationParams struct {
 	State               *string
 	TimersInactive      *string
 	TimersClosed        *string
-	DateCreated         *string
-	DateUpdated         *string
+	DateCreated         *time.Time // parsed by the front door (ParseDateParam)
+	DateUpdated         *time.Time
 	EmailAddress        *string
 	EmailName           *string
 }
@@ -135,12 +135,12 @@ func (s *Service) CreateConversation(ctx context.Context, sc Scope, p Conversati
 		if err := insertConversationTx(ctx, tx, c); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, s.event("onConversationAdded", c, nil, o))
+		return s.emit(ctx, tx, s.event(EventConversationAdded, c, nil, o))
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, "onConversationAdded", c, nil, o)
+	s.publish(ctx, EventConversationAdded, c, nil, o)
 	return c, nil
 }
 
@@ -151,9 +151,7 @@ func (s *Service) newConversation(ctx context.Context, svc *ChatService, p Conve
 	now := s.clock()
 	c := &Conversation{Sid: s.sids.New(PrefixConversation), AccountSid: svc.AccountSid, ServiceSid: svc.Sid,
 		Attributes: "{}", State: StateActive, DateCreated: now, DateUpdated: now}
-	if err := applyDates(&c.DateCreated, &c.DateUpdated, p.DateCreated, p.DateUpdated); err != nil {
-		return nil, err
-	}
+	setDates(&c.DateCreated, &c.DateUpdated, p.DateCreated, p.DateUpdated)
 	if err := s.applyConversationParams(c, p, true); err != nil {
 		return nil, err
 	}
@@ -170,26 +168,6 @@ func insertConversationTx(ctx context.Context, tx Store, c *Conversation) error 
 			return Errorf(KindConflict, 50353, "Conversation with provided unique name already exists")
 		}
 		return err
-	}
-	return nil
-}
-
-// applyDates sets created/updated from DateCreated/DateUpdated form values.
-// Errors: 50308, 50309.
-func applyDates(created, updated *time.Time, dc, du *string) error {
-	t, err := parseOptionalDate(dc, "DateCreated", 50308)
-	if err != nil {
-		return err
-	}
-	if t != nil {
-		*created = *t
-	}
-	t, err = parseOptionalDate(du, "DateUpdated", 50309)
-	if err != nil {
-		return err
-	}
-	if t != nil {
-		*updated = *t
 	}
 	return nil
 }
@@ -265,9 +243,7 @@ func (s *Service) UpdateConversation(ctx context.Context, sc Scope, ref string, 
 		wasClosed := c.State == StateClosed
 		from := c.State
 		c.DateUpdated = s.clock()
-		if err := applyDates(&c.DateCreated, &c.DateUpdated, p.DateCreated, p.DateUpdated); err != nil {
-			return err
-		}
+		setDates(&c.DateCreated, &c.DateUpdated, p.DateCreated, p.DateUpdated)
 		if err := s.applyConversationParams(c, p, false); err != nil {
 			return err
 		}
@@ -288,7 +264,7 @@ func (s *Service) UpdateConversation(ctx context.Context, sc Scope, ref string, 
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, "onConversationUpdated", out, nil, o)
+	s.publish(ctx, EventConversationUpdated, out, nil, o)
 	return out, nil
 }
 
@@ -310,7 +286,7 @@ func (s *Service) DeleteConversation(ctx context.Context, sc Scope, ref string, 
 		gone = c
 		// The deliveries are resolved before the delete, which removes the conversation's
 		// own webhooks.
-		if err := s.emit(ctx, tx, s.event("onConversationRemoved", c, nil, o)); err != nil {
+		if err := s.emit(ctx, tx, s.event(EventConversationRemoved, c, nil, o)); err != nil {
 			return err
 		}
 		return mapStoreErr(tx.DeleteConversation(ctx, svc.Sid, c.Sid))
@@ -318,12 +294,6 @@ func (s *Service) DeleteConversation(ctx context.Context, sc Scope, ref string, 
 	if err != nil {
 		return err
 	}
-	s.publish(ctx, "onConversationRemoved", gone, nil, o)
+	s.publish(ctx, EventConversationRemoved, gone, nil, o)
 	return nil
-}
-
-// publish notifies the event sink, after commit, of a change whose webhook deliveries emit
-// wrote in its transaction (the webhook dispatcher wakes up on it).
-func (s *Service) publish(ctx context.Context, typ string, c *Conversation, p *Participant, o WriteOptions) {
-	s.events.Publish(ctx, s.event(typ, c, p, o))
 }

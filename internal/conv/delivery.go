@@ -22,15 +22,8 @@ const (
 	DeliveryRead        = "read"
 )
 
-// Delivery retry policy of non-chat deliveries.
+// Delivery outcomes (the retry policy is the delivery dispatcher's).
 const (
-	// MaxDeliveryAttempts is how many times a delivery is handed to the carrier before it
-	// fails for good.
-	MaxDeliveryAttempts = 8
-	// FirstRetryDelay is the wait after the first failed attempt; it doubles after each
-	// further failure, up to MaxRetryDelay.
-	FirstRetryDelay = time.Second
-	MaxRetryDelay   = 5 * time.Minute
 	// ErrorCodeDeliveryFailed is the error_code of a receipt whose delivery failed (Twilio's
 	// 30008 "Unknown error" of message delivery).
 	ErrorCodeDeliveryFailed = 30008
@@ -349,33 +342,22 @@ func (s *Service) CompleteDelivery(ctx context.Context, d *Delivery, owner, stat
 	return nil
 }
 
-// RetryDelay returns how long to wait before the next attempt after attempt (1-based) failed.
-func RetryDelay(attempt int) time.Duration {
-	d := FirstRetryDelay
-	for i := 1; i < attempt && d < MaxRetryDelay; i++ {
-		d *= 2
-	}
-	return min(d, MaxRetryDelay)
-}
-
-// FailDelivery records a failed carrier attempt of a claimed delivery: when permanent, or when
-// it was the last allowed attempt, the delivery fails for good (error_code 30008); otherwise it
-// is pending again, due after RetryDelay from now. It returns whether the delivery failed for
-// good. ErrNotFound (wrapped): the lease was lost.
-func (s *Service) FailDelivery(ctx context.Context, d *Delivery, owner string, now time.Time, cause string, permanent bool) (bool, error) {
+// FailDelivery records a failed carrier attempt of a claimed delivery: when final, the
+// delivery fails for good (error_code 30008); otherwise it is pending again, due at retryAt.
+// ErrNotFound (wrapped): the lease was lost.
+func (s *Service) FailDelivery(ctx context.Context, d *Delivery, owner, cause string, final bool, retryAt time.Time) error {
 	nd := *d
 	nd.ErrorMessage, nd.DateUpdated = cause, s.clock()
-	final := permanent || d.Attempts >= MaxDeliveryAttempts
 	if final {
 		nd.Status, nd.ErrorCode = DeliveryFailed, ErrorCodeDeliveryFailed
 	} else {
-		nd.Status, nd.NextAttemptAt = DeliveryPending, now.Add(RetryDelay(d.Attempts))
+		nd.Status, nd.NextAttemptAt = DeliveryPending, retryAt
 	}
 	if err := s.store.WithTx(ctx, func(tx Store) error { return tx.SettleDelivery(ctx, &nd, owner) }); err != nil {
-		return false, err
+		return err
 	}
 	*d = nd
-	return final, nil
+	return nil
 }
 
 // ---- outbox (the log carrier) -------------------------------------------------------------

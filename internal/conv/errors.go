@@ -1,7 +1,9 @@
 // Package conv is Parley's domain: the Conversations resources (accounts, services, roles,
 // conversations, participants), their SIDs, the error kinds Twilio answers with, the Store
 // interface that persistence engines implement, and the Service that enforces every business
-// rule. It imports neither net/http nor database/sql.
+// rule. It imports neither net/http nor database/sql, and knows no wire format: the front
+// doors (package httpapi) decode requests into typed commands (Opt for fields that may be
+// cleared) and package webhook renders events as webhook requests.
 package conv
 
 import (
@@ -63,7 +65,12 @@ func AsError(err error) (*Error, bool) {
 	return nil, false
 }
 
-// invalid is shorthand for a 400 error.
-func invalid(code int, format string, args ...any) *Error {
+// Invalid is a 400 error with Twilio code code: the front doors use it for the parameters
+// they parse themselves (dates, JSON parameters), so that the client sees the same code and
+// message whichever layer refused the value.
+func Invalid(code int, format string, args ...any) *Error {
 	return Errorf(KindInvalid, code, format, args...)
 }
+
+// invalid is shorthand for Invalid.
+func invalid(code int, format string, args ...any) *Error { return Invalid(code, format, args...) }

@@ -121,13 +121,13 @@ func (s *Service) autoCreate(ctx context.Context, in InboundMessage) (*Conversat
 		if err := s.addParticipantTx(ctx, tx, svc, c, p, nil, false); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, s.event("onConversationAdded", c, nil, o), s.event("onParticipantAdded", c, p, o))
+		return s.emit(ctx, tx, s.event(EventConversationAdded, c, nil, o), s.event(EventParticipantAdded, c, p, o))
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	s.publish(ctx, "onConversationAdded", c, nil, o)
-	s.publish(ctx, "onParticipantAdded", c, p, o)
+	s.publish(ctx, EventConversationAdded, c, nil, o)
+	s.publish(ctx, EventParticipantAdded, c, p, o)
 
 	var wp *ConversationWebhookParams
 	switch ac.Type {

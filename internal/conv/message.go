@@ -66,8 +66,8 @@ type MessageCreate struct {
 	ContentSid       *string
 	ContentVariables *string
 	Subject          *string
-	DateCreated      *string
-	DateUpdated      *string
+	DateCreated      *time.Time // parsed by the front door (ParseDateParam)
+	DateUpdated      *time.Time
 }
 
 // MessageUpdate are the form fields of message update; nil means absent.
@@ -76,8 +76,8 @@ type MessageUpdate struct {
 	Body        *string
 	Attributes  *string
 	Subject     *string
-	DateCreated *string
-	DateUpdated *string
+	DateCreated *time.Time
+	DateUpdated *time.Time
 }
 
 // validateAuthor checks an Author value. Error: 50310 (over 256 characters or not UTF-8).
@@ -155,9 +155,7 @@ func (s *Service) newMessage(in MessageCreate) (*Message, error) {
 		}
 		m.Subject = *in.Subject
 	}
-	if err := applyDates(&m.DateCreated, &m.DateUpdated, in.DateCreated, in.DateUpdated); err != nil {
-		return nil, err
-	}
+	setDates(&m.DateCreated, &m.DateUpdated, in.DateCreated, in.DateUpdated)
 	if in.DateUpdated == nil {
 		// A message that was never edited has date_updated equal to date_created.
 		m.DateUpdated = m.DateCreated
@@ -240,6 +238,9 @@ func (s *Service) CreateMessage(ctx context.Context, sc Scope, convRef string, i
 			if p.Sid == m.ParticipantSid {
 				continue // the author does not receive its own message
 			}
+			if !p.IsChat() && (p.Binding == nil || p.Binding.Address == "") {
+				continue // an unattached projected address is the group's own number, no recipient
+			}
 			d := newDelivery(s.sids.New(PrefixDelivery), m, p, now)
 			if err := tx.CreateDelivery(ctx, d); err != nil {
 				return err
@@ -259,11 +260,11 @@ func (s *Service) CreateMessage(ctx context.Context, sc Scope, convRef string, i
 	}
 	m.Delivery = SummarizeDeliveries(deliveries)
 	if activated {
-		e := s.messageEvent("onConversationStateUpdated", conv, m, o)
+		e := s.messageEvent(EventConversationStateUpdated, conv, m, o)
 		e.StateFrom = StateInactive
 		s.events.Publish(ctx, e)
 	}
-	s.publishMessage(ctx, "onMessageAdded", conv, m, o)
+	s.publishMessage(ctx, EventMessageAdded, conv, m, o)
 	return m, nil
 }
 
@@ -381,14 +382,12 @@ func (s *Service) UpdateMessage(ctx context.Context, sc Scope, convRef, sid stri
 		if in.Subject != nil {
 			m.Subject = *in.Subject
 		}
-		if err := applyDates(&m.DateCreated, &m.DateUpdated, in.DateCreated, in.DateUpdated); err != nil {
-			return err
-		}
+		setDates(&m.DateCreated, &m.DateUpdated, in.DateCreated, in.DateUpdated)
 		if err := tx.UpdateMessage(ctx, m); err != nil {
 			return mapStoreErr(err)
 		}
 		out = m
-		return s.emit(ctx, tx, s.messageEvent("onMessageUpdated", c, m, o))
+		return s.emit(ctx, tx, s.messageEvent(EventMessageUpdated, c, m, o))
 	})
 	if err != nil {
 		return nil, err
@@ -396,7 +395,7 @@ func (s *Service) UpdateMessage(ctx context.Context, sc Scope, convRef, sid stri
 	if err := s.summarize(ctx, []*Message{out}); err != nil {
 		return nil, err
 	}
-	s.publishMessage(ctx, "onMessageUpdated", conv, out, o)
+	s.publishMessage(ctx, EventMessageUpdated, conv, out, o)
 	return out, nil
 }
 
@@ -419,43 +418,16 @@ func (s *Service) DeleteMessage(ctx context.Context, sc Scope, convRef, sid stri
 		if err := tx.DeleteMessage(ctx, c.Sid, m.Sid); err != nil {
 			return mapStoreErr(err)
 		}
-		return s.emit(ctx, tx, s.messageEvent("onMessageRemoved", c, m, o))
+		return s.emit(ctx, tx, s.messageEvent(EventMessageRemoved, c, m, o))
 	})
 	if err != nil {
 		return err
 	}
-	s.publishMessage(ctx, "onMessageRemoved", conv, gone, o)
+	s.publishMessage(ctx, EventMessageRemoved, conv, gone, o)
 	return nil
 }
 
-// publishMessage publishes a message event of conversation c.
-func (s *Service) publishMessage(ctx context.Context, typ string, c *Conversation, m *Message, o WriteOptions) {
-	s.events.Publish(ctx, s.messageEvent(typ, c, m, o))
-}
-
 // ---- read horizon -----------------------------------------------------------------------
-
-// readHorizon returns the LastReadMessageIndex to store for participants of c when idx is
-// given: an index beyond the conversation's last message index is lowered to it, so the
-// horizon never covers messages that do not exist yet. nil (clearing it) stays nil.
-// Error: 50421 when the conversation has never had a message.
-func readHorizon(ctx context.Context, st Store, c *Conversation, idx *int64) (*int64, error) {
-	if idx == nil {
-		return nil, nil
-	}
-	next, err := st.MessageIndexCounter(ctx, c.Sid)
-	if err != nil {
-		return nil, mapStoreErr(err)
-	}
-	if next == 0 {
-		return nil, invalid(50421, "Invalid last read message index: conversation %s has no messages yet", c.Sid)
-	}
-	if *idx > next-1 {
-		last := next - 1
-		return &last, nil
-	}
-	return idx, nil
-}
 
 // Covers reports whether a read horizon (a participant's LastReadMessageIndex, nil when
 // unset) covers the message with index idx: the participant has read it.

@@ -3,6 +3,7 @@ package conv_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -51,18 +52,6 @@ func TestUnreadCount(t *testing.T) {
 	boom := errors.New("boom")
 	if _, err := conv.UnreadCount(ctx, &conv.Participant{LastReadMessageIndex: i64(0)}, func(context.Context, int64) (int64, error) { return 0, boom }); !errors.Is(err, boom) {
 		t.Errorf("error not passed through: %v", err)
-	}
-}
-
-func TestRetryDelay(t *testing.T) {
-	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
-	for i, w := range want {
-		if got := conv.RetryDelay(i + 1); got != w {
-			t.Errorf("RetryDelay(%d) = %v, want %v", i+1, got, w)
-		}
-	}
-	if got := conv.RetryDelay(100); got != conv.MaxRetryDelay {
-		t.Errorf("RetryDelay(100) = %v, want the cap %v", got, conv.MaxRetryDelay)
 	}
 }
 
@@ -155,7 +144,15 @@ func TestReadHorizonAndUnread(t *testing.T) {
 			t.Fatal(err)
 		}
 		setHorizon := func(v string) (*conv.Participant, error) {
-			return svc.UpdateParticipant(ctx, sc, c.Sid, id, conv.ParticipantUpdate{LastReadMessageIndex: &v}, conv.WriteOptions{})
+			in := conv.ParticipantUpdate{LastReadMessageIndex: conv.Clear[int64]()}
+			if v != "null" {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				in.LastReadMessageIndex = conv.Set(n)
+			}
+			return svc.UpdateParticipant(ctx, sc, c.Sid, id, in, conv.WriteOptions{})
 		}
 		unread := func() *int64 {
 			t.Helper()
@@ -165,13 +162,18 @@ func TestReadHorizonAndUnread(t *testing.T) {
 			}
 			return n
 		}
-		// No message yet: no horizon can be set.
-		_, err = setHorizon("0")
-		if ce, ok := conv.AsError(err); !ok || ce.Code != 50421 {
-			t.Fatalf("horizon in an empty conversation: %v", err)
-		}
 		if n := unread(); n != nil {
 			t.Errorf("unread without a horizon = %d, want nil", *n)
+		}
+		// No message yet: a horizon may still be set (Twilio does not tie it to messages).
+		if p, err := setHorizon("0"); err != nil || *p.LastReadMessageIndex != 0 {
+			t.Fatalf("horizon in an empty conversation: %v", err)
+		}
+		if n := unread(); n == nil || *n != 0 {
+			t.Errorf("unread with a horizon and no message = %v, want 0", n)
+		}
+		if _, err := setHorizon("null"); err != nil {
+			t.Fatal(err)
 		}
 		var sids []string
 		for i := 0; i < 5; i++ {
@@ -196,8 +198,12 @@ func TestReadHorizonAndUnread(t *testing.T) {
 		if n := unread(); n == nil || *n != 2 {
 			t.Errorf("unread after deleting index 3 = %v, want 2", n)
 		}
-		// Beyond the last message: lowered to the last index (4); a later message is unread.
+		// Beyond the last message: stored as given, not lowered to the last index.
 		p, err = setHorizon("1000")
+		if err != nil || *p.LastReadMessageIndex != 1000 {
+			t.Fatalf("horizon beyond the last message: %v %v", err, p.LastReadMessageIndex)
+		}
+		p, err = setHorizon("4")
 		if err != nil || *p.LastReadMessageIndex != 4 {
 			t.Fatalf("horizon beyond the last message: %v %v", err, p.LastReadMessageIndex)
 		}

@@ -3,9 +3,11 @@ package conv
 import (
 	"context"
 	"errors"
+	"time"
 )
 
-// ParticipantCreate are the form fields of participant create; nil means absent.
+// ParticipantCreate is the participant create command; nil means absent. The front door
+// parses DateCreated/DateUpdated (its errors 50308/50309).
 type ParticipantCreate struct {
 	Identity         *string
 	Address          *string // MessagingBinding.Address
@@ -13,21 +15,29 @@ type ParticipantCreate struct {
 	ProjectedAddress *string // MessagingBinding.ProjectedAddress
 	Attributes       *string
 	RoleSid          *string
-	DateCreated      *string
-	DateUpdated      *string
+	DateCreated      *time.Time
+	DateUpdated      *time.Time
 }
 
-// ParticipantUpdate are the form fields of participant update; nil means absent.
+// ParticipantUpdate is the participant update command; nil or an absent Opt leaves a field
+// alone. The front door maps the wire's "null" onto Clear and parses the index (50421) and
+// dates (50405, 50308/50309).
 type ParticipantUpdate struct {
 	Identity             *string
 	Attributes           *string
 	RoleSid              *string
-	ProxyAddress         *string // "null" removes it
-	ProjectedAddress     *string // "null" removes it
-	LastReadMessageIndex *string
-	LastReadTimestamp    *string
-	DateCreated          *string
-	DateUpdated          *string
+	ProxyAddress         Opt[string]    // MessagingBinding.ProxyAddress; Clear removes it
+	ProjectedAddress     Opt[string]    // MessagingBinding.ProjectedAddress; Clear removes it
+	LastReadMessageIndex Opt[int64]     // a non-negative index; Clear unsets the read horizon
+	LastReadTimestamp    Opt[time.Time] // Clear unsets it
+	DateCreated          *time.Time
+	DateUpdated          *time.Time
+}
+
+// readTimestamp returns the stored form of a LastReadTimestamp (nil when cleared).
+func readTimestamp(t time.Time) *string {
+	v := t.UTC().Format(DateFormat)
+	return &v
 }
 
 func given(p *string) bool { return p != nil && *p != "" }
@@ -102,19 +112,21 @@ func getParticipant(ctx context.Context, st Store, c *Conversation, ref string) 
 	return p, mapStoreErr(err)
 }
 
+// bindingInUse is Twilio's 50416 (409) for an (address, proxy address) pair that a participant
+// of conversation convSid holds, p's own conversation or another: SMS bridges read the CH SID
+// out of the message.
+func bindingInUse(convSid string) error {
+	return Errorf(KindConflict, 50416, "A binding for this participant and proxy address already exists in Conversation %s", convSid)
+}
+
 // claimBinding records that p holds its (address, proxy) pair. Errors: 50416 (409) naming
-// the conversation that holds it, 50433 (409) when that is p's own conversation.
+// the conversation that holds it (p's own one included).
 func (s *Service) claimBinding(ctx context.Context, tx Store, p *Participant) error {
 	b := p.Binding
 	if b == nil || b.Address == "" || b.ProxyAddress == "" {
 		return nil
 	}
-	conflict := func(cl *BindingClaim) error {
-		if cl.ConversationSid == p.ConversationSid {
-			return Errorf(KindConflict, 50433, "Participant already exists: a participant with address %s and proxy address %s is already in this conversation", b.Address, b.ProxyAddress)
-		}
-		return Errorf(KindConflict, 50416, "A binding for this participant and proxy address already exists in Conversation %s", cl.ConversationSid)
-	}
+	conflict := func(cl *BindingClaim) error { return bindingInUse(cl.ConversationSid) }
 	cl, err := tx.GetBindingClaim(ctx, p.AccountSid, b.Address, b.ProxyAddress)
 	if err == nil && cl.ConversationSid != p.ConversationSid {
 		// The holder may be a conversation whose closed timer is due: closing it frees the pair.
@@ -183,16 +195,20 @@ func (s *Service) newParticipant(in ParticipantCreate) (*Participant, error) {
 		return nil, invalid(50211, "Identity parameter not acceptable for this Participant: a participant has either an Identity or a MessagingBinding.Address")
 	case !identity && !addr && !proxy && !projected:
 		return nil, invalid(50204, "Identity not provided: a participant needs Identity or MessagingBinding.Address")
-	case !identity && projected:
-		return nil, invalid(50434, "MessagingBinding.ProjectedAddress needs an Identity: only chat participants have a projected address")
-	case !identity && !addr:
+	case !identity && projected && (addr || proxy):
+		return nil, invalid(50443, "Failed to add a projected address to a participant: a participant with a messaging binding address has no MessagingBinding.ProjectedAddress (Group MMS participants are Identity with ProjectedAddress, Address alone, or ProjectedAddress alone)")
+	case !identity && !addr && !projected:
 		return nil, invalid(50411, "Participant address is empty: MessagingBinding.ProxyAddress given without MessagingBinding.Address")
 	}
 	now := s.clock()
 	p := &Participant{Sid: s.sids.New(PrefixParticipant), Attributes: "{}", DateCreated: now, DateUpdated: now}
-	if identity {
+	switch {
+	case identity:
 		if err := ValidateIdentity(*in.Identity); err != nil {
 			return nil, err
+		}
+		if IsSID(PrefixParticipant, *in.Identity) {
+			return nil, invalid(50203, "Identity reserved: %q has the shape of a Participant SID (MB and 32 hex digits), so the participant could not be fetched, updated or removed by it", *in.Identity)
 		}
 		p.Identity = in.Identity
 		if projected {
@@ -201,7 +217,12 @@ func (s *Service) newParticipant(in ParticipantCreate) (*Participant, error) {
 			}
 			p.Binding = &Binding{Type: BindingSMS, ProjectedAddress: *in.ProjectedAddress}
 		}
-	} else {
+	case projected: // an unattached projected address: a Twilio number in a Group MMS conversation
+		if err := ValidateProjectedAddress(*in.ProjectedAddress); err != nil {
+			return nil, err
+		}
+		p.Binding = &Binding{Type: BindingSMS, ProjectedAddress: *in.ProjectedAddress}
+	default:
 		a, pr := *in.Address, ""
 		if proxy {
 			pr = *in.ProxyAddress
@@ -218,9 +239,7 @@ func (s *Service) newParticipant(in ParticipantCreate) (*Participant, error) {
 		}
 		p.Attributes = a
 	}
-	if err := applyDates(&p.DateCreated, &p.DateUpdated, in.DateCreated, in.DateUpdated); err != nil {
-		return nil, err
-	}
+	setDates(&p.DateCreated, &p.DateUpdated, in.DateCreated, in.DateUpdated)
 	return p, nil
 }
 
@@ -284,18 +303,11 @@ func (s *Service) addParticipantTx(ctx context.Context, tx Store, svc *ChatServi
 	if (isGroup || projected || addressOnly) && total >= MaxGroupParticipants {
 		return invalid(50436, "Participant limit exceeded for group conversation: at most %d participants", MaxGroupParticipants)
 	}
-	// A chat participant's identity is unique in its conversation by constraint: the insert
-	// below refuses a duplicate (ErrConflict) without a lookup first.
-	if !p.IsChat() {
-		if _, err := tx.FindParticipantByAddress(ctx, c.Sid, p.Binding.Address, p.Binding.ProxyAddress); err == nil {
-			code := 50433
-			if addressOnly {
-				code = 50437
-			}
-			return Errorf(KindConflict, code, "Participant already exists: address %s is already in this conversation", p.Binding.Address)
-		} else if !errors.Is(err, ErrNotFound) {
-			return err
-		}
+	if isGroup && p.IsChat() && !projected {
+		return invalid(50434, "Participant projected address not provided: a chat participant of a Group MMS conversation needs MessagingBinding.ProjectedAddress")
+	}
+	if err := s.refuseDuplicateTx(ctx, tx, c, p, isGroup); err != nil {
+		return err
 	}
 	if err := tx.CreateParticipant(ctx, p); err != nil {
 		if errors.Is(err, ErrConflict) {
@@ -312,6 +324,50 @@ func (s *Service) addParticipantTx(ctx context.Context, tx Store, svc *ChatServi
 		}
 	}
 	return s.claimBinding(ctx, tx, p)
+}
+
+// refuseDuplicateTx refuses p when conversation c (a Group MMS one when isGroup) already has
+// it. In a Group MMS conversation every duplicate Twilio's error 50437 lists is 50437 (409):
+// the same address and proxy address, the same address-only participant, the same identity
+// with the same projected address; an unattached projected address added twice is too.
+// Elsewhere an (address, proxy address) pair already in c is 50416 (409) naming c, as when
+// another conversation holds it. A chat participant's identity is unique in its conversation
+// by constraint: the insert refuses a duplicate (50433) without a lookup first.
+func (s *Service) refuseDuplicateTx(ctx context.Context, tx Store, c *Conversation, p *Participant, isGroup bool) error {
+	b := p.Binding
+	if isGroup && b != nil && b.ProjectedAddress != "" {
+		// At most MaxGroupParticipants participants: read them all.
+		ps, err := tx.ListParticipants(ctx, c.Sid, PageQuery{Size: MaxGroupParticipants + 1})
+		if err != nil {
+			return err
+		}
+		for _, q := range ps {
+			if q.Binding == nil || q.Binding.ProjectedAddress != b.ProjectedAddress || q.Binding.Address != "" {
+				continue
+			}
+			switch {
+			case p.IsChat() && q.IsChat() && *q.Identity == *p.Identity:
+				return Errorf(KindConflict, 50437, "Group Participant already exists: identity %q with projected address %s is already in this conversation", *p.Identity, b.ProjectedAddress)
+			case !p.IsChat() && !q.IsChat():
+				return Errorf(KindConflict, 50437, "Group Participant already exists: projected address %s is already in this conversation", b.ProjectedAddress)
+			}
+		}
+		return nil
+	}
+	if p.IsChat() || b == nil || b.Address == "" {
+		return nil
+	}
+	switch _, err := tx.FindParticipantByAddress(ctx, c.Sid, b.Address, b.ProxyAddress); {
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case isGroup && b.ProxyAddress == "":
+		return Errorf(KindConflict, 50437, "Group Participant already exists: address %s is already in this conversation", b.Address)
+	case isGroup:
+		return Errorf(KindConflict, 50437, "Group Participant already exists: address %s with proxy address %s is already in this conversation", b.Address, b.ProxyAddress)
+	}
+	return bindingInUse(c.Sid)
 }
 
 // FetchParticipant returns a participant by MB sid or identity. Errors: 20404.
@@ -342,7 +398,7 @@ func (s *Service) ListParticipants(ctx context.Context, sc Scope, convRef string
 // UpdateParticipant changes a participant (by MB sid or identity).
 // Errors: 20404, 50304/50303, 50109, 50421, 50405, 50308/50309, 50377 (closed),
 // 50440/50441 (proxy address remove/add), 50442/50443 (projected address remove/add),
-// 50444 (identity), 50407/50408/50409/50414 (addresses), 50416/50433 (409, pair in use).
+// 50444 (identity), 50407/50408/50409/50414 (addresses), 50416 (409, pair in use).
 func (s *Service) UpdateParticipant(ctx context.Context, sc Scope, convRef, ref string, in ParticipantUpdate, o WriteOptions) (*Participant, error) {
 	if err := s.preParticipantUpdate(ctx, sc, convRef, ref, in, o); err != nil {
 		return nil, err
@@ -376,69 +432,31 @@ func (s *Service) UpdateParticipant(ctx context.Context, sc Scope, convRef, ref 
 			if p.Identity != nil {
 				return invalid(50444, "Failed to add an identity to a participant: it already has identity %q", *p.Identity)
 			}
-			return invalid(50444, "Failed to add an identity to a participant: a participant with a messaging binding address cannot have an identity")
+			return invalid(50444, "Failed to add an identity to a participant: a participant without an identity keeps its messaging binding")
 		}
-		rebind := false
-		if in.ProxyAddress != nil {
-			switch v := *in.ProxyAddress; {
-			case p.IsChat() && v != "null" && v != "":
-				return invalid(50441, "Failed to add a proxy address to a participant: chat participants have no proxy address")
-			case p.IsChat():
-				// nothing to remove
-			case v == "null" || v == "":
-				if p.Binding.ProxyAddress != "" {
-					return invalid(50440, "Failed to remove the proxy address of a participant: SMS and WhatsApp participants need one")
-				}
-			case v != p.Binding.ProxyAddress:
-				if p.Binding.ProxyAddress == "" {
-					return invalid(50441, "Failed to add a proxy address to a participant: Group MMS participants have no proxy address")
-				}
-				if err := ValidateBindingAddresses(p.Binding.Address, v); err != nil {
-					return err
-				}
-				nb := *p.Binding
-				nb.ProxyAddress = v
-				p.Binding = &nb
-				rebind = true
-			}
-		}
-		if in.ProjectedAddress != nil {
-			switch v := *in.ProjectedAddress; {
-			case !p.IsChat() && v != "null" && v != "":
-				return invalid(50443, "Failed to add a projected address to a participant: only chat participants have one")
-			case !p.IsChat():
-			case v == "null" || v == "":
-				p.Binding = nil
-			default:
-				if err := ValidateProjectedAddress(v); err != nil {
-					return err
-				}
-				p.Binding = &Binding{Type: BindingSMS, ProjectedAddress: v}
-			}
-		}
-		if in.LastReadMessageIndex != nil {
-			n, err := ParseReadIndex(*in.LastReadMessageIndex)
-			if err != nil {
-				return err
-			}
-			// An index beyond the last message is lowered to it (see readHorizon).
-			if p.LastReadMessageIndex, err = readHorizon(ctx, tx, c, n); err != nil {
-				return err
-			}
-		}
-		if in.LastReadTimestamp != nil {
-			t, err := ParseReadTimestamp(*in.LastReadTimestamp)
-			if err != nil {
-				return err
-			}
-			p.LastReadTimestamp = t
-		}
-		if err := applyDates(&p.DateCreated, &p.DateUpdated, in.DateCreated, in.DateUpdated); err != nil {
+		rebind, err := applyBindingUpdate(p, in)
+		if err != nil {
 			return err
 		}
+		if v, ok := in.LastReadMessageIndex.Get(); ok {
+			// Twilio does not tie the read horizon to existing messages: stored as given.
+			p.LastReadMessageIndex = &v
+		} else if in.LastReadMessageIndex.IsClear() {
+			p.LastReadMessageIndex = nil
+		}
+		if t, ok := in.LastReadTimestamp.Get(); ok {
+			p.LastReadTimestamp = readTimestamp(t)
+		} else if in.LastReadTimestamp.IsClear() {
+			p.LastReadTimestamp = nil
+		}
+		setDates(&p.DateCreated, &p.DateUpdated, in.DateCreated, in.DateUpdated)
 		if rebind {
-			if _, err := tx.FindParticipantByAddress(ctx, c.Sid, p.Binding.Address, p.Binding.ProxyAddress); err == nil {
-				return Errorf(KindConflict, 50433, "Participant already exists: address %s with proxy address %s is already in this conversation", p.Binding.Address, p.Binding.ProxyAddress)
+			if p.Binding.ProxyAddress != "" {
+				if q, err := tx.FindParticipantByAddress(ctx, c.Sid, p.Binding.Address, p.Binding.ProxyAddress); err == nil && q.Sid != p.Sid {
+					return bindingInUse(c.Sid)
+				} else if err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
 			}
 			if err := tx.ReleaseParticipantClaims(ctx, p.Sid); err != nil {
 				return err
@@ -458,6 +476,60 @@ func (s *Service) UpdateParticipant(ctx context.Context, sc Scope, convRef, ref 
 	}
 	s.publish(ctx, "onParticipantUpdated", conv, out, o)
 	return out, nil
+}
+
+// applyBindingUpdate applies in's MessagingBinding.ProxyAddress and ProjectedAddress to p,
+// following the causes Twilio's error dictionary gives. rebind reports that p's (address,
+// proxy address) pair changed, so its claim must be made again.
+// Proxy address: Clear removes it from an SMS participant that has one (it becomes
+// address-only, as in a Group MMS conversation), else 50440 (no proxy address to remove, or
+// not an SMS participant); a value on a participant without an address (chat, unattached
+// projected address) is 50441, on one with an address it adds or replaces the proxy address.
+// Projected address: Clear removes it from a chat participant that has one, else 50442 (an
+// unattached projected address cannot lose it: delete the participant instead); a value on a
+// participant with a messaging binding address is 50443. Values are checked as on create
+// (50407/50408/50409/50414).
+func applyBindingUpdate(p *Participant, in ParticipantUpdate) (rebind bool, err error) {
+	hasAddr := p.Binding != nil && p.Binding.Address != ""
+	switch v, set := in.ProxyAddress.Get(); {
+	case in.ProxyAddress.IsClear():
+		switch {
+		case !hasAddr || p.Binding.Type != BindingSMS:
+			return false, invalid(50440, "Failed to remove the proxy address of a participant: the participant is not an SMS participant")
+		case p.Binding.ProxyAddress == "":
+			return false, invalid(50440, "Failed to remove the proxy address of a participant: the participant does not have a proxy address")
+		}
+		nb := *p.Binding
+		nb.ProxyAddress = ""
+		p.Binding, rebind = &nb, true
+	case set && !hasAddr:
+		return false, invalid(50441, "Failed to add a proxy address to a participant: the participant does not have a user address (MessagingBinding.Address)")
+	case set && v != p.Binding.ProxyAddress:
+		if err := ValidateBindingAddresses(p.Binding.Address, v); err != nil {
+			return false, err
+		}
+		nb := *p.Binding
+		nb.ProxyAddress = v
+		p.Binding, rebind = &nb, true
+	}
+	switch v, set := in.ProjectedAddress.Get(); {
+	case in.ProjectedAddress.IsClear():
+		switch {
+		case p.Binding == nil || p.Binding.ProjectedAddress == "":
+			return false, invalid(50442, "Failed to remove the projected address of a participant: the participant does not have a projected address")
+		case !p.IsChat():
+			return false, invalid(50442, "Failed to remove the projected address of a participant: it is all an unattached projected address participant has; remove the participant instead")
+		}
+		p.Binding = nil
+	case set && hasAddr:
+		return false, invalid(50443, "Failed to add a projected address to a participant: the participant has a messaging binding address")
+	case set:
+		if err := ValidateProjectedAddress(v); err != nil {
+			return false, err
+		}
+		p.Binding = &Binding{Type: BindingSMS, ProjectedAddress: v}
+	}
+	return rebind, nil
 }
 
 // DeleteParticipant removes a participant (by MB sid or identity) from its conversation; the

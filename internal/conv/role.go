@@ -150,3 +150,25 @@ func (s *Service) DeleteRole(ctx context.Context, sc Scope, sid string) error {
 		return mapStoreErr(tx.DeleteRole(ctx, svc.Sid, sid))
 	})
 }
+
+// FetchRole returns a role of the scope's service. Errors: 20404.
+func (s *Service) FetchRole(ctx context.Context, sc Scope, sid string) (*Role, error) {
+	svc, err := s.ResolveService(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	if !IsSID(PrefixRole, sid) {
+		return nil, NotFound()
+	}
+	r, err := s.store.GetRole(ctx, svc.Sid, sid)
+	return r, mapStoreErr(err)
+}
+
+// ListRoles returns one page of the scope's service roles.
+func (s *Service) ListRoles(ctx context.Context, sc Scope, q PageQuery) ([]*Role, error) {
+	svc, err := s.ResolveService(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ListRoles(ctx, svc.Sid, q)
+}

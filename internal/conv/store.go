@@ -8,6 +8,13 @@ import "context"
 type Store interface {
 	// WithTx runs fn in one write transaction; fn's Store sees and writes through it. The
 	// transaction commits when fn returns nil and is durable when WithTx returns nil.
+	//
+	// fn may run more than once: SQLite's group commit runs it again when the batch it ran in
+	// is aborted (it shares one transaction with other callers' functions), and PostgreSQL
+	// retries a transaction after a serialization failure or a deadlock. So fn must be free of side effects outside tx: it
+	// reads and writes through tx only, (re)sets the variables it hands out on every run, and
+	// leaves calls, publishing events and everything else irreversible until WithTx returned
+	// nil.
 	WithTx(ctx context.Context, fn func(tx Store) error) error
 
 	AccountStore
@@ -20,6 +27,7 @@ type Store interface {
 	ConfigurationStore
 	WebhookStore
 	UserStore
+	ControlStore // snapshot.go
 }
 
 // AccountStore persists accounts and API keys.

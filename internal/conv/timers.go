@@ -76,7 +76,7 @@ func (s *Service) settleTx(ctx context.Context, tx Store, sid string, now time.T
 			return nil, nil, err
 		}
 	}
-	ev := s.event("onConversationStateUpdated", c, nil, WriteOptions{Source: SourceTimer})
+	ev := s.event(EventConversationStateUpdated, c, nil, WriteOptions{Source: SourceTimer})
 	ev.StateFrom, ev.Time = from, c.DateUpdated
 	if err := s.emit(ctx, tx, ev); err != nil {
 		return nil, nil, err

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Notification levels of a User Conversation (user_conversation_enum_notification_level).
@@ -43,11 +45,14 @@ type UserConversation struct {
 	UnreadMessagesCount *int64
 }
 
-// UserConversationUpdate are the form fields of a User Conversation update; nil means absent.
+// UserConversationUpdate is a User Conversation update; nil and absent Opts leave a field alone.
 type UserConversationUpdate struct {
-	NotificationLevel    *string
-	LastReadMessageIndex *string // as ParticipantUpdate: "null" clears it
-	LastReadTimestamp    *string
+	NotificationLevel *string
+	// LastReadMessageIndex moves the read horizon (Clear unsets it); the front door parses it
+	// with ParseLastReadIndex.
+	LastReadMessageIndex Opt[int64]
+	// LastReadTimestamp sets or clears the read timestamp (front door: ParseLastReadTimestamp).
+	LastReadTimestamp Opt[time.Time]
 }
 
 // getUser finds a user of the service by US sid or, failing the pattern, by identity (an
@@ -160,12 +165,12 @@ func (s *Service) CreateUser(ctx context.Context, sc Scope, in UserCreate, o Wri
 		} else if err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, s.userEvent("onUserAdded", u, o))
+		return s.emit(ctx, tx, s.userEvent(EventUserAdded, u, o))
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.events.Publish(ctx, s.userEvent("onUserAdded", u, o))
+	s.events.Publish(ctx, s.userEvent(EventUserAdded, u, o))
 	return u, s.reachability(ctx, u)
 }
 
@@ -269,12 +274,12 @@ func (s *Service) UpdateUser(ctx context.Context, sc Scope, ref string, in UserU
 			return mapStoreErr(err)
 		}
 		out = u
-		return s.emit(ctx, tx, s.userEvent("onUserUpdated", u, o))
+		return s.emit(ctx, tx, s.userEvent(EventUserUpdated, u, o))
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.events.Publish(ctx, s.userEvent("onUserUpdated", out, o))
+	s.events.Publish(ctx, s.userEvent(EventUserUpdated, out, o))
 	return out, s.reachability(ctx, out)
 }
 
@@ -331,7 +336,7 @@ func (s *Service) DeleteUser(ctx context.Context, sc Scope, ref string, o WriteO
 			} else if err != nil {
 				return err
 			}
-			events = append(events, s.event("onParticipantRemoved", m.Conversation, m.Participant, o))
+			events = append(events, s.event(EventParticipantRemoved, m.Conversation, m.Participant, o))
 			gone = append(gone, m)
 		}
 		return s.emit(ctx, tx, events...)
@@ -340,7 +345,7 @@ func (s *Service) DeleteUser(ctx context.Context, sc Scope, ref string, o WriteO
 		return err
 	}
 	for _, m := range gone {
-		s.publish(ctx, "onParticipantRemoved", m.Conversation, m.Participant, o)
+		s.publish(ctx, EventParticipantRemoved, m.Conversation, m.Participant, o)
 	}
 	return nil
 }
@@ -360,13 +365,6 @@ func allUserMemberships(ctx context.Context, st Store, serviceSid, identity stri
 		}
 		q.AfterSeq = page[len(page)-1].Seq
 	}
-}
-
-// userEvent returns the event of a change of user u made with o.
-func (s *Service) userEvent(typ string, u *User, o WriteOptions) Event {
-	e := s.event(typ, nil, nil, o)
-	e.AccountSid, e.ServiceSid, e.User = u.AccountSid, u.ServiceSid, u
-	return e
 }
 
 // ---- User Conversations ----
@@ -450,8 +448,8 @@ func (s *Service) ListUserConversations(ctx context.Context, sc Scope, userRef s
 	return out, nil
 }
 
-// validNotificationLevel checks a NotificationLevel value. Error: 50210.
-func validNotificationLevel(v string) error {
+// ValidateNotificationLevel checks a NotificationLevel value. Error: 50210.
+func ValidateNotificationLevel(v string) error {
 	if v != NotificationLevelDefault && v != NotificationLevelMuted {
 		return invalid(50210, "Invalid notification level: %q (default or muted)", v)
 	}
@@ -464,25 +462,21 @@ func validNotificationLevel(v string) error {
 // Errors: 20404, 50210 (notification level), 50421, 50405, 50377 (closed conversation).
 func (s *Service) UpdateUserConversation(ctx context.Context, sc Scope, userRef, convRef string, in UserConversationUpdate, o WriteOptions) (*UserConversation, error) {
 	if in.NotificationLevel != nil {
-		if err := validNotificationLevel(*in.NotificationLevel); err != nil {
+		if err := ValidateNotificationLevel(*in.NotificationLevel); err != nil {
 			return nil, err
 		}
 	}
 	var idx *int64
-	if in.LastReadMessageIndex != nil {
-		n, err := ParseReadIndex(*in.LastReadMessageIndex)
-		if err != nil {
-			return nil, err
+	if n, ok := in.LastReadMessageIndex.Get(); ok {
+		if n < 0 {
+			return nil, invalid(50421, "Invalid last read message index format: %q", strconv.FormatInt(n, 10))
 		}
-		idx = n
+		idx = &n
 	}
 	var ts *string
-	if in.LastReadTimestamp != nil {
-		t, err := ParseReadTimestamp(*in.LastReadTimestamp)
-		if err != nil {
-			return nil, err
-		}
-		ts = t
+	if t, ok := in.LastReadTimestamp.Get(); ok {
+		v := t.UTC().Truncate(time.Second).Format(DateFormat)
+		ts = &v
 	}
 	var out *UserConversation
 	err := s.inConversation(ctx, sc, convRef, func(tx Store, svc *ChatService, c *Conversation) error {
@@ -499,13 +493,11 @@ func (s *Service) UpdateUserConversation(ctx context.Context, sc Scope, userRef,
 		}
 		uc := &UserConversation{User: u, Participant: p, Conversation: c, NotificationLevel: level}
 		p.DateUpdated = s.clock()
-		if in.LastReadMessageIndex != nil {
-			// An index beyond the last message is lowered to it, as on participant update.
-			if p.LastReadMessageIndex, err = readHorizon(ctx, tx, c, idx); err != nil {
-				return err
-			}
+		if !in.LastReadMessageIndex.Absent() {
+			// Stored as given, as on participant update: not tied to existing messages.
+			p.LastReadMessageIndex = idx
 		}
-		if in.LastReadTimestamp != nil {
+		if !in.LastReadTimestamp.Absent() {
 			p.LastReadTimestamp = ts
 		}
 		if err := tx.UpdateParticipant(ctx, p); err != nil {
@@ -521,12 +513,12 @@ func (s *Service) UpdateUserConversation(ctx context.Context, sc Scope, userRef,
 			return err
 		}
 		out = uc
-		return s.emit(ctx, tx, s.event("onParticipantUpdated", c, p, o))
+		return s.emit(ctx, tx, s.event(EventParticipantUpdated, c, p, o))
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, "onParticipantUpdated", out.Conversation, out.Participant, o)
+	s.publish(ctx, EventParticipantUpdated, out.Conversation, out.Participant, o)
 	return out, nil
 }
 

@@ -72,16 +72,21 @@ func ParseDate(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// parseOptionalDate parses *s (nil means not given) or returns a 400 with code.
-func parseOptionalDate(s *string, name string, code int) (*time.Time, error) {
-	if s == nil {
-		return nil, nil
-	}
-	t, ok := ParseDate(*s)
+// Twilio codes of a DateCreated / DateUpdated parameter that is not a date.
+const (
+	CodeBadDateCreated = 50308
+	CodeBadDateUpdated = 50309
+)
+
+// ParseDateParam parses the value s of date parameter name (DateCreated, DateUpdated; see
+// ParseDate) or returns a 400 with code (CodeBadDateCreated, CodeBadDateUpdated). The front
+// doors parse date parameters with it, so the domain takes time.Time values.
+func ParseDateParam(s, name string, code int) (time.Time, error) {
+	t, ok := ParseDate(s)
 	if !ok {
-		return nil, invalid(code, "Invalid %s parameter: %q is not an ISO 8601 date", name, *s)
+		return time.Time{}, invalid(code, "Invalid %s parameter: %q is not an ISO 8601 date", name, s)
 	}
-	return &t, nil
+	return t, nil
 }
 
 // BindingType derives a binding type from an address: whatsapp:, messenger:, gbm: and rcs:
@@ -98,10 +103,10 @@ func BindingType(addr string) string {
 	return BindingSMS
 }
 
-// isPhone reports whether s is an E.164-like number: optional '+', then 3 to 15 digits.
+// isPhone reports whether s is an E.164-like number: '+', then 3 to 15 digits.
 func isPhone(s string) bool {
-	s = strings.TrimPrefix(s, "+")
-	if len(s) < 3 || len(s) > 15 {
+	s, ok := strings.CutPrefix(s, "+")
+	if !ok || len(s) < 3 || len(s) > 15 {
 		return false
 	}
 	for _, c := range s {
@@ -159,28 +164,47 @@ func ValidateProjectedAddress(addr string) error {
 	return nil
 }
 
-// ParseReadIndex parses LastReadMessageIndex: a non-negative integer, or "null" to clear it.
+// ParseLastReadIndex parses a LastReadMessageIndex value: a non-negative integer.
 // Error: 50421.
+func ParseLastReadIndex(s string) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 0 {
+		return 0, invalid(50421, "Invalid last read message index format: %q", s)
+	}
+	return n, nil
+}
+
+// ParseLastReadTimestamp parses a LastReadTimestamp value (see ParseDate). Error: 50405.
+func ParseLastReadTimestamp(s string) (time.Time, error) {
+	t, ok := ParseDate(s)
+	if !ok {
+		return time.Time{}, invalid(50405, "Invalid last read timestamp format: %q", s)
+	}
+	return t, nil
+}
+
+// ParseReadIndex parses LastReadMessageIndex as ParseLastReadIndex, or "null" to clear it
+// (nil). Participant update still takes the form value; the other commands take Opt values.
 func ParseReadIndex(s string) (*int64, error) {
 	if s == "null" {
 		return nil, nil
 	}
-	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil || n < 0 {
-		return nil, invalid(50421, "Invalid last read message index format: %q", s)
+	n, err := ParseLastReadIndex(s)
+	if err != nil {
+		return nil, err
 	}
 	return &n, nil
 }
 
 // ParseReadTimestamp parses LastReadTimestamp into Twilio's date format, or "null" to clear
-// it. Error: 50405.
+// it (nil), as ParseReadIndex.
 func ParseReadTimestamp(s string) (*string, error) {
 	if s == "null" {
 		return nil, nil
 	}
-	t, ok := ParseDate(s)
-	if !ok {
-		return nil, invalid(50405, "Invalid last read timestamp format: %q", s)
+	t, err := ParseLastReadTimestamp(s)
+	if err != nil {
+		return nil, err
 	}
 	v := t.Format(DateFormat)
 	return &v, nil

@@ -27,18 +27,27 @@ const (
 // reject it; post-events (onXAdded) fire after it.
 var (
 	// PostEvents are the post-event types.
-	PostEvents = []string{"onConversationAdded", "onConversationUpdated", "onConversationRemoved", "onConversationStateUpdated",
-		"onParticipantAdded", "onParticipantUpdated", "onParticipantRemoved",
-		"onMessageAdded", "onMessageUpdated", "onMessageRemoved", "onDeliveryUpdated", "onUserAdded", "onUserUpdated"}
+	PostEvents = eventNames(EventConversationAdded, EventConversationUpdated, EventConversationRemoved, EventConversationStateUpdated,
+		EventParticipantAdded, EventParticipantUpdated, EventParticipantRemoved,
+		EventMessageAdded, EventMessageUpdated, EventMessageRemoved, EventDeliveryUpdated, EventUserAdded, EventUserUpdated)
 	// PreEvents are the pre-event types.
-	PreEvents = []string{"onConversationAdd", "onConversationUpdate", "onConversationRemove",
-		"onParticipantAdd", "onParticipantUpdate", "onParticipantRemove",
-		"onMessageAdd", "onMessageUpdate", "onMessageRemove", "onUserUpdate"}
+	PreEvents = eventNames(EventConversationAdd, EventConversationUpdate, EventConversationRemove,
+		EventParticipantAdd, EventParticipantUpdate, EventParticipantRemove,
+		EventMessageAdd, EventMessageUpdate, EventMessageRemove, EventUserUpdate)
 	// ConversationWebhookFilters are the events a conversation-scoped webhook may filter on.
-	ConversationWebhookFilters = []string{"onConversationUpdated", "onConversationRemoved", "onConversationStateUpdated",
-		"onParticipantAdded", "onParticipantUpdated", "onParticipantRemoved",
-		"onMessageAdded", "onMessageUpdated", "onMessageRemoved", "onDeliveryUpdated"}
+	ConversationWebhookFilters = eventNames(EventConversationUpdated, EventConversationRemoved, EventConversationStateUpdated,
+		EventParticipantAdded, EventParticipantUpdated, EventParticipantRemoved,
+		EventMessageAdded, EventMessageUpdated, EventMessageRemoved, EventDeliveryUpdated)
 )
+
+// eventNames returns the names of event types, as the Filters parameters list them.
+func eventNames(ts ...EventType) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = string(t)
+	}
+	return out
+}
 
 // WebhookConfigParams are the form fields of the account- and service-level webhook
 // configuration update; nil means absent. Filters is set (possibly empty) when the request

@@ -2,10 +2,7 @@ package conv
 
 import (
 	"context"
-	"encoding/json"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -42,9 +39,18 @@ func consultsPreHooks(source string) bool {
 	return false
 }
 
-// PreHook calls one pre-event webhook: it sends Params to URL with Method (signed with
-// AuthToken) and returns the HTTP answer. It returns an error when there was no answer
-// (timeout, connection failure); the Service then lets the action through, as Twilio does.
+// WebhookFormat renders events as the requests webhooks receive (package webhook owns that
+// wire format).
+type WebhookFormat interface {
+	// EncodeEvent returns the encoded form parameters of e's post-event request, without
+	// RetryCount (the dispatcher adds it per attempt). emit stores them with each delivery.
+	EncodeEvent(e Event) string
+}
+
+// PreHook calls one pre-event webhook: it sends the request of Event (with the Changes of the
+// hooks called before it) to URL with Method, signed with AuthToken, and returns the HTTP
+// answer. It returns an error when there was no answer (timeout, connection failure); the
+// Service then lets the action through, as Twilio does.
 type PreHook interface {
 	CallPreHook(ctx context.Context, r PreHookRequest) (PreHookAnswer, error)
 }
@@ -55,36 +61,48 @@ type PreHookRequest struct {
 	AuthToken  string
 	URL        string
 	Method     string // GET or POST
-	Params     url.Values
+	// Event is the pre-event, its entities holding the proposed state.
+	Event Event
+	// Changes are what earlier hooks of the same action changed (the request shows them).
+	Changes PreEventChanges
 }
 
 // PreHookAnswer is a pre-event webhook's HTTP answer.
 type PreHookAnswer struct {
 	StatusCode int
-	Body       []byte
+	// Changes are the fields the answer sets (a 2xx answer with a JSON object); the Service
+	// keeps those the event type lets a hook change.
+	Changes PreEventChanges
 }
 
-// preEventFields lists, per pre-event type, the fields a 200 JSON answer may change.
-var preEventFields = map[string][]string{
-	"onConversationAdd":    {"friendly_name"},
-	"onConversationUpdate": {"friendly_name"},
-	"onMessageAdd":         {"body", "author", "attributes"},
-	"onMessageUpdate":      {"body", "author", "attributes"},
+// PreEventChanges are the fields a pre-event webhook's answer may change; nil leaves one alone.
+type PreEventChanges struct {
+	FriendlyName *string // onConversationAdd, onConversationUpdate
+	Body         *string // onMessageAdd, onMessageUpdate
+	Author       *string // onMessageAdd, onMessageUpdate
+	Attributes   *string // onMessageAdd, onMessageUpdate
 }
 
-// event returns the event of a change of conversation c (and participant p) made with o.
-func (s *Service) event(typ string, c *Conversation, p *Participant, o WriteOptions) Event {
-	e := Event{Type: typ, Source: o.Source, WebhookEnabled: o.WebhookEnabled, Conversation: c, Participant: p, Time: s.clock()}
-	if e.Source == "" {
-		e.Source = SourceAPI
+// allowedChanges returns the part of ch a hook of pre-event typ may change.
+func allowedChanges(typ EventType, ch PreEventChanges) PreEventChanges {
+	switch typ {
+	case EventConversationAdd, EventConversationUpdate:
+		return PreEventChanges{FriendlyName: ch.FriendlyName}
+	case EventMessageAdd, EventMessageUpdate:
+		return PreEventChanges{Body: ch.Body, Author: ch.Author, Attributes: ch.Attributes}
 	}
-	if e.Source == SourceSDK {
-		e.ClientIdentity = o.ClientIdentity
+	return PreEventChanges{}
+}
+
+// merge returns ch with the fields later sets.
+func (ch PreEventChanges) merge(later PreEventChanges) PreEventChanges {
+	for _, f := range []struct{ dst, src **string }{{&ch.FriendlyName, &later.FriendlyName}, {&ch.Body, &later.Body},
+		{&ch.Author, &later.Author}, {&ch.Attributes, &later.Attributes}} {
+		if *f.src != nil {
+			*f.dst = *f.src
+		}
 	}
-	if c != nil {
-		e.AccountSid, e.ServiceSid, e.ConversationSid = c.AccountSid, c.ServiceSid, c.Sid
-	}
-	return e
+	return ch
 }
 
 // firesWebhooks reports whether e fires post-event webhooks: every SDK, SMS/WhatsApp or
@@ -109,8 +127,8 @@ type webhookTarget struct {
 
 // configTarget returns c's target for event typ at url (pre or post), or false when c does
 // not send it: no URL, typ not in the filters, or target flex (Flex is not part of Parley).
-func configTarget(c *WebhookConfig, scope, typ, u string) (webhookTarget, bool) {
-	if c == nil || u == "" || c.Target == TargetFlex || !slices.Contains(c.Filters, typ) {
+func configTarget(c *WebhookConfig, scope string, typ EventType, u string) (webhookTarget, bool) {
+	if c == nil || u == "" || c.Target == TargetFlex || !slices.Contains(c.Filters, string(typ)) {
 		return webhookTarget{}, false
 	}
 	m := c.Method
@@ -146,7 +164,7 @@ func postTargets(ctx context.Context, st Store, e Event) ([]webhookTarget, error
 			}
 		}
 	}
-	if e.ConversationSid == "" || e.Type == "onConversationAdded" {
+	if e.ConversationSid == "" || e.Type == EventConversationAdded {
 		return out, nil
 	}
 	ws, err := st.ListConversationWebhooks(ctx, e.ConversationSid, PageQuery{Size: 100})
@@ -157,9 +175,9 @@ func postTargets(ctx context.Context, st Store, e Event) ([]webhookTarget, error
 		fire := false
 		switch w.Target {
 		case TargetWebhook:
-			fire = slices.Contains(w.Filters, e.Type)
+			fire = slices.Contains(w.Filters, string(e.Type))
 		case TargetTrigger:
-			fire = e.Type == "onMessageAdded" && e.Message != nil && e.Message.Body != nil && matchesTrigger(*e.Message.Body, w.Triggers)
+			fire = e.Type == EventMessageAdded && e.Message != nil && e.Message.Body != nil && matchesTrigger(*e.Message.Body, w.Triggers)
 		}
 		if fire {
 			out = append(out, webhookTarget{scope: WebhookScopeConversation, webhookSid: w.Sid, url: w.URL, method: strings.ToUpper(w.Method)})
@@ -206,6 +224,9 @@ func wordEdge(s string, i int) bool {
 // sends them after commit, also after a crash). Targets and filters are resolved now: a
 // configuration changed later does not alter what this change sends.
 func (s *Service) emit(ctx context.Context, tx Store, events ...Event) error {
+	if s.format == nil {
+		return nil
+	}
 	var ds []*WebhookDelivery
 	for _, e := range events {
 		if !firesWebhooks(e) {
@@ -218,11 +239,11 @@ func (s *Service) emit(ctx context.Context, tx Store, events ...Event) error {
 		if len(targets) == 0 {
 			continue
 		}
-		params := eventParams(e).Encode()
+		params := s.format.EncodeEvent(e)
 		now := s.now().UTC()
 		for _, t := range targets {
 			ds = append(ds, &WebhookDelivery{Sid: s.sids.New(PrefixWebhookDelivery), AccountSid: e.AccountSid, ServiceSid: e.ServiceSid,
-				ConversationSid: e.ConversationSid, EventType: e.Type, Scope: t.scope, WebhookSid: t.webhookSid, URL: t.url,
+				ConversationSid: e.ConversationSid, EventType: string(e.Type), Scope: t.scope, WebhookSid: t.webhookSid, URL: t.url,
 				Method: t.method, Params: params, Status: WebhookPending, NextAttemptAt: now,
 				DateCreated: now.Truncate(time.Second), DateUpdated: now.Truncate(time.Second)})
 		}
@@ -233,167 +254,11 @@ func (s *Service) emit(ctx context.Context, tx Store, events ...Event) error {
 	return tx.EnqueueWebhookDeliveries(ctx, ds)
 }
 
-// ---- webhook parameters ----
-
-func formatDate(t time.Time) string { return t.UTC().Format(DateFormat) }
-
-// eventParams returns the form parameters of e's webhook request (without RetryCount, which
-// the dispatcher adds per attempt): the common AccountSid, EventType, Source, ClientIdentity
-// (SDK only) and ChatServiceSid, then the fields Twilio documents for the event type.
-// Parameters whose value is null are left out.
-func eventParams(e Event) url.Values {
-	v := url.Values{}
-	v.Set("EventType", e.Type)
-	v.Set("AccountSid", e.AccountSid)
-	switch e.Source {
-	case SourceAPI, SourceSDK, SourceSMS, SourceWhatsApp:
-		v.Set("Source", e.Source)
-	case "":
-		v.Set("Source", SourceAPI)
-	}
-	if e.Source == SourceSDK && e.ClientIdentity != "" {
-		v.Set("ClientIdentity", e.ClientIdentity)
-	}
-	if e.ServiceSid != "" {
-		v.Set("ChatServiceSid", e.ServiceSid)
-	}
-	switch {
-	case strings.HasPrefix(e.Type, "onUser") && e.User != nil:
-		userWebhookParams(v, e)
-	case strings.HasPrefix(e.Type, "onParticipant") && e.Participant != nil:
-		participantParams(v, e)
-	case strings.HasPrefix(e.Type, "onMessage") && e.Message != nil:
-		messageParams(v, e)
-	case e.Type == "onConversationStateUpdated" && e.Conversation != nil:
-		stateParams(v, e)
-	case strings.HasPrefix(e.Type, "onConversation") && e.Conversation != nil:
-		conversationParams(v, e)
-	}
-	return v
-}
-
-func setOpt(v url.Values, key string, p *string) {
-	if p != nil {
-		v.Set(key, *p)
-	}
-}
-
-func setNonEmpty(v url.Values, key, val string) {
-	if val != "" {
-		v.Set(key, val)
-	}
-}
-
-// conversationParams: onConversationAdd carries the proposed FriendlyName, UniqueName,
-// Attributes, MessagingServiceSid and State; the others add ConversationSid, DateCreated and
-// DateUpdated, and onConversationRemoved DateRemoved.
-func conversationParams(v url.Values, e Event) {
-	c := e.Conversation
-	if e.Type != "onConversationAdd" {
-		v.Set("ConversationSid", c.Sid)
-		v.Set("DateCreated", formatDate(c.DateCreated))
-		v.Set("DateUpdated", formatDate(c.DateUpdated))
-	}
-	setOpt(v, "FriendlyName", c.FriendlyName)
-	setOpt(v, "UniqueName", c.UniqueName)
-	v.Set("Attributes", c.Attributes)
-	setNonEmpty(v, "MessagingServiceSid", c.MessagingServiceSid)
-	v.Set("State", c.State)
-	if e.Type == "onConversationRemoved" {
-		v.Set("DateRemoved", formatDate(e.Time))
-	}
-}
-
-// stateParams: onConversationStateUpdated carries ConversationSid, StateFrom, StateTo,
-// StateUpdated, Reason (API, TIMER, or EVENT when a message caused it) and
-// MessagingServiceSid.
-func stateParams(v url.Values, e Event) {
-	c := e.Conversation
-	v.Set("ConversationSid", c.Sid)
-	setNonEmpty(v, "StateFrom", e.StateFrom)
-	v.Set("StateTo", c.State)
-	v.Set("StateUpdated", formatDate(e.Time))
-	reason := "API"
-	switch {
-	case e.Source == SourceTimer:
-		reason = "TIMER"
-	case e.Message != nil: // a new message reactivated the conversation
-		reason = "EVENT"
-	}
-	v.Set("Reason", reason)
-	setNonEmpty(v, "MessagingServiceSid", c.MessagingServiceSid)
-}
-
-// participantParams: ConversationSid, ParticipantSid (not on onParticipantAdd), Identity,
-// RoleSid, Attributes, MessagingBinding.Type (CHAT, SMS, WHATSAPP, ...) and its addresses,
-// DateCreated (not on onParticipantAdd), DateUpdated (update and remove events),
-// LastReadMessageIndex/LastReadTimestamp (update events) and DateRemoved (onParticipantRemoved).
-func participantParams(v url.Values, e Event) {
-	p := e.Participant
-	v.Set("ConversationSid", p.ConversationSid)
-	if e.Type != "onParticipantAdd" {
-		v.Set("ParticipantSid", p.Sid)
-	}
-	setOpt(v, "Identity", p.Identity)
-	setNonEmpty(v, "RoleSid", p.RoleSid)
-	v.Set("Attributes", p.Attributes)
-	if b := p.Binding; b != nil {
-		v.Set("MessagingBinding.Type", strings.ToUpper(b.Type))
-		setNonEmpty(v, "MessagingBinding.Address", b.Address)
-		setNonEmpty(v, "MessagingBinding.ProxyAddress", b.ProxyAddress)
-		setNonEmpty(v, "MessagingBinding.ProjectedAddress", b.ProjectedAddress)
-	} else {
-		v.Set("MessagingBinding.Type", "CHAT")
-	}
-	if e.Type != "onParticipantAdd" {
-		v.Set("DateCreated", formatDate(p.DateCreated))
-	}
-	switch e.Type {
-	case "onParticipantUpdate", "onParticipantUpdated":
-		v.Set("DateUpdated", formatDate(p.DateUpdated))
-		if p.LastReadMessageIndex != nil {
-			v.Set("LastReadMessageIndex", strconv.FormatInt(*p.LastReadMessageIndex, 10))
-		}
-		setOpt(v, "LastReadTimestamp", p.LastReadTimestamp)
-	case "onParticipantRemove":
-		v.Set("DateUpdated", formatDate(p.DateUpdated))
-	case "onParticipantRemoved":
-		v.Set("DateUpdated", formatDate(p.DateUpdated))
-		v.Set("DateRemoved", formatDate(e.Time))
-	}
-}
-
-// messageParams: ConversationSid, Body, Author, ParticipantSid, Attributes; all but
-// onMessageAdd add MessageSid, Index and DateCreated, MessagingServiceSid when the
-// conversation has one, update events DateUpdated and onMessageRemoved DateRemoved.
-func messageParams(v url.Values, e Event) {
-	m := e.Message
-	v.Set("ConversationSid", m.ConversationSid)
-	setOpt(v, "Body", m.Body)
-	v.Set("Author", m.Author)
-	setNonEmpty(v, "ParticipantSid", m.ParticipantSid)
-	v.Set("Attributes", m.Attributes)
-	if e.Type != "onMessageAdd" {
-		v.Set("MessageSid", m.Sid)
-		v.Set("Index", strconv.FormatInt(m.Index, 10))
-		v.Set("DateCreated", formatDate(m.DateCreated))
-		if e.Conversation != nil {
-			setNonEmpty(v, "MessagingServiceSid", e.Conversation.MessagingServiceSid)
-		}
-	}
-	switch e.Type {
-	case "onMessageUpdate", "onMessageUpdated":
-		v.Set("DateUpdated", formatDate(m.DateUpdated))
-	case "onMessageRemoved":
-		v.Set("DateRemoved", formatDate(e.Time))
-	}
-}
-
 // ---- pre-event webhooks ----
 
 // preTargets returns where pre-event typ goes for service svc: the account-level and
 // service-level pre-event URLs whose filters list typ.
-func preTargets(ctx context.Context, st Store, accountSid, serviceSid, typ string) ([]webhookTarget, error) {
+func preTargets(ctx context.Context, st Store, accountSid, serviceSid string, typ EventType) ([]webhookTarget, error) {
 	var out []webhookTarget
 	for _, scope := range []struct{ name, service string }{{WebhookScopeAccount, ""}, {WebhookScopeService, serviceSid}} {
 		c, err := getWebhookConfig(ctx, st, accountSid, scope.service)
@@ -414,130 +279,60 @@ func preTargets(ctx context.Context, st Store, accountSid, serviceSid, typ strin
 // from an SMS/WhatsApp participant, in order:
 // account level, then service level. A 4xx or 5xx answer rejects the action (50056, 403); no
 // answer (timeout after 5 s, connection failure) lets it through unchanged; a 2xx answer
-// with a JSON object may change the fields Twilio lets that event change (preEventFields;
-// nothing for participant events). It returns those changes by JSON name. REST actions
-// never consult pre-event webhooks (Twilio fires them for SDK actions only), so for them it
-// returns nil, nil.
-func (s *Service) preEvent(ctx context.Context, e Event) (map[string]string, error) {
+// with a JSON object may change the fields Twilio lets that event change (allowedChanges;
+// nothing for participant events), and preEvent returns those changes. REST
+// actions never consult pre-event webhooks (Twilio fires them for SDK actions only), so for
+// them it returns no changes.
+func (s *Service) preEvent(ctx context.Context, e Event) (PreEventChanges, error) {
+	var ch PreEventChanges
 	if !consultsPreHooks(e.Source) || s.preHook == nil {
-		return nil, nil
+		return ch, nil
 	}
 	targets, err := preTargets(ctx, s.store, e.AccountSid, e.ServiceSid, e.Type)
 	if err != nil || len(targets) == 0 {
-		return nil, err
+		return ch, err
 	}
 	acct, err := s.store.GetAccount(ctx, e.AccountSid)
 	if err != nil {
-		return nil, mapStoreErr(err)
+		return ch, mapStoreErr(err)
 	}
-	var mods map[string]string
 	for _, t := range targets {
-		params := eventParams(e)
-		for k, v := range mods { // a later hook sees what an earlier one changed
-			params.Set(wireParam(k), v)
-		}
+		// A later hook sees what an earlier one changed.
 		ans, err := s.preHook.CallPreHook(ctx, PreHookRequest{AccountSid: e.AccountSid, AuthToken: acct.AuthToken,
-			URL: t.url, Method: t.method, Params: params})
+			URL: t.url, Method: t.method, Event: e, Changes: ch})
 		if err != nil {
 			continue // no answer: published unmodified
 		}
 		if ans.StatusCode >= 400 && ans.StatusCode <= 599 {
-			return nil, Errorf(KindForbidden, 50056, "Webhook disabled processing of command: the %s pre-event webhook %s answered %d",
+			return PreEventChanges{}, Errorf(KindForbidden, 50056, "Webhook disabled processing of command: the %s pre-event webhook %s answered %d",
 				e.Type, t.url, ans.StatusCode)
 		}
 		if ans.StatusCode < 200 || ans.StatusCode > 299 {
 			continue
 		}
-		for k, v := range preAnswerFields(ans.Body, preEventFields[e.Type]) {
-			if mods == nil {
-				mods = map[string]string{}
-			}
-			mods[k] = v
-		}
+		ch = ch.merge(allowedChanges(e.Type, ans.Changes))
 	}
-	return mods, nil
-}
-
-// wireParam is the webhook parameter of a modifiable JSON field.
-func wireParam(field string) string {
-	switch field {
-	case "friendly_name":
-		return "FriendlyName"
-	case "body":
-		return "Body"
-	case "author":
-		return "Author"
-	case "attributes":
-		return "Attributes"
-	}
-	return field
-}
-
-// preAnswerFields returns the allowed fields of a pre-event webhook's JSON answer: string
-// values as they are, other JSON values (attributes given as an object) as JSON text. An
-// empty body, "{}" or anything that is not a JSON object changes nothing.
-func preAnswerFields(body []byte, allowed []string) map[string]string {
-	if len(allowed) == 0 {
-		return nil
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil {
-		return nil
-	}
-	out := map[string]string{}
-	for _, k := range allowed {
-		raw, ok := obj[k]
-		if !ok || string(raw) == "null" {
-			continue
-		}
-		var str string
-		if err := json.Unmarshal(raw, &str); err == nil {
-			out[k] = str
-		} else {
-			out[k] = string(raw)
-		}
-	}
-	return out
+	return ch, nil
 }
 
 // emitConversationUpdated emits onConversationUpdated for c and, when its state moved from
 // from, onConversationStateUpdated (Reason API).
 func (s *Service) emitConversationUpdated(ctx context.Context, tx Store, c *Conversation, from string, o WriteOptions) error {
-	evs := []Event{s.event("onConversationUpdated", c, nil, o)}
+	evs := []Event{s.event(EventConversationUpdated, c, nil, o)}
 	if c.State != from {
-		st := s.event("onConversationStateUpdated", c, nil, o)
+		st := s.event(EventConversationStateUpdated, c, nil, o)
 		st.StateFrom = from
 		evs = append(evs, st)
 	}
 	return s.emit(ctx, tx, evs...)
 }
 
-// userWebhookParams: onUserAdded/onUserUpdate(d) carry UserSid, Identity, FriendlyName, RoleSid,
-// Attributes, DateCreated and DateUpdated.
-func userWebhookParams(v url.Values, e Event) {
-	u := e.User
-	v.Set("UserSid", u.Sid)
-	v.Set("Identity", u.Identity)
-	setOpt(v, "FriendlyName", u.FriendlyName)
-	setNonEmpty(v, "RoleSid", u.RoleSid)
-	v.Set("Attributes", u.Attributes)
-	v.Set("DateCreated", formatDate(u.DateCreated))
-	v.Set("DateUpdated", formatDate(u.DateUpdated))
-}
-
-// messageEvent returns the event of a change of message m of conversation c made with o.
-func (s *Service) messageEvent(typ string, c *Conversation, m *Message, o WriteOptions) Event {
-	e := s.event(typ, c, nil, o)
-	e.Message = m
-	return e
-}
-
 // emitMessageAdded emits onMessageAdded for m and, when the message made conversation c
 // active again, onConversationStateUpdated (inactive to active, Reason EVENT).
 func (s *Service) emitMessageAdded(ctx context.Context, tx Store, c *Conversation, m *Message, activated bool, o WriteOptions) error {
-	evs := []Event{s.messageEvent("onMessageAdded", c, m, o)}
+	evs := []Event{s.messageEvent(EventMessageAdded, c, m, o)}
 	if activated {
-		st := s.messageEvent("onConversationStateUpdated", c, m, o)
+		st := s.messageEvent(EventConversationStateUpdated, c, m, o)
 		st.StateFrom = StateInactive
 		evs = append(evs, st)
 	}
@@ -547,7 +342,7 @@ func (s *Service) emitMessageAdded(ctx context.Context, tx Store, c *Conversatio
 // emitTimerState emits onConversationStateUpdated (Reason TIMER) for conversation c, which a
 // timer moved from state from at the time at.
 func (s *Service) emitTimerState(ctx context.Context, tx Store, c *Conversation, from string, at time.Time) error {
-	e := s.event("onConversationStateUpdated", c, nil, WriteOptions{Source: SourceTimer})
+	e := s.event(EventConversationStateUpdated, c, nil, WriteOptions{Source: SourceTimer})
 	e.StateFrom, e.Time = from, at
 	return s.emit(ctx, tx, e)
 }

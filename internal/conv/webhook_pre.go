@@ -19,15 +19,15 @@ func (s *Service) preConversationAdd(ctx context.Context, c *Conversation, o Wri
 	if !s.sdk(o) {
 		return nil
 	}
-	mods, err := s.preEvent(ctx, s.event("onConversationAdd", c, nil, o))
+	mods, err := s.preEvent(ctx, s.event(EventConversationAdd, c, nil, o))
 	if err != nil {
 		return err
 	}
-	if fn, ok := mods["friendly_name"]; ok {
-		if err := checkLen("FriendlyName", fn, MaxFriendlyNameLen, 50003); err != nil {
+	if fn := mods.FriendlyName; fn != nil {
+		if err := checkLen("FriendlyName", *fn, MaxFriendlyNameLen, 50003); err != nil {
 			return err
 		}
-		c.FriendlyName = emptyToNil(fn)
+		c.FriendlyName = emptyToNil(*fn)
 	}
 	return nil
 }
@@ -48,15 +48,15 @@ func (s *Service) preConversationUpdate(ctx context.Context, svc *ChatService, r
 	if err := s.applyConversationParams(&next, *p, false); err != nil {
 		return err
 	}
-	mods, err := s.preEvent(ctx, s.event("onConversationUpdate", &next, nil, o))
+	mods, err := s.preEvent(ctx, s.event(EventConversationUpdate, &next, nil, o))
 	if err != nil {
 		return err
 	}
-	if fn, ok := mods["friendly_name"]; ok {
-		if err := checkLen("FriendlyName", fn, MaxFriendlyNameLen, 50003); err != nil {
+	if fn := mods.FriendlyName; fn != nil {
+		if err := checkLen("FriendlyName", *fn, MaxFriendlyNameLen, 50003); err != nil {
 			return err
 		}
-		p.FriendlyName = &fn
+		p.FriendlyName = fn
 	}
 	return nil
 }
@@ -70,7 +70,7 @@ func (s *Service) preConversationRemove(ctx context.Context, svc *ChatService, r
 	if err != nil {
 		return err
 	}
-	_, err = s.preEvent(ctx, s.event("onConversationRemove", cur, nil, o))
+	_, err = s.preEvent(ctx, s.event(EventConversationRemove, cur, nil, o))
 	return err
 }
 
@@ -95,12 +95,12 @@ func (s *Service) preParticipantAdd(ctx context.Context, sc Scope, convRef strin
 			next.RoleSid = cfg.DefaultConversationRoleSid
 		}
 	}
-	_, err = s.preEvent(ctx, s.event("onParticipantAdd", c, &next, o))
+	_, err = s.preEvent(ctx, s.event(EventParticipantAdd, c, &next, o))
 	return err
 }
 
 // preParticipantUpdate consults onParticipantUpdate with the participant's attributes,
-// role and read horizon as in would set them. Errors: 20404, 50056, 50304/50303, 50421, 50405.
+// role and read horizon as in would set them. Errors: 20404, 50056, 50304/50303.
 func (s *Service) preParticipantUpdate(ctx context.Context, sc Scope, convRef, ref string, in ParticipantUpdate, o WriteOptions) error {
 	if !s.sdk(o) {
 		return nil
@@ -123,17 +123,17 @@ func (s *Service) preParticipantUpdate(ctx context.Context, sc Scope, convRef, r
 	if given(in.RoleSid) {
 		next.RoleSid = *in.RoleSid
 	}
-	if in.LastReadMessageIndex != nil {
-		if next.LastReadMessageIndex, err = ParseReadIndex(*in.LastReadMessageIndex); err != nil {
-			return err
-		}
+	if v, ok := in.LastReadMessageIndex.Get(); ok {
+		next.LastReadMessageIndex = &v
+	} else if in.LastReadMessageIndex.IsClear() {
+		next.LastReadMessageIndex = nil
 	}
-	if in.LastReadTimestamp != nil {
-		if next.LastReadTimestamp, err = ParseReadTimestamp(*in.LastReadTimestamp); err != nil {
-			return err
-		}
+	if t, ok := in.LastReadTimestamp.Get(); ok {
+		next.LastReadTimestamp = readTimestamp(t)
+	} else if in.LastReadTimestamp.IsClear() {
+		next.LastReadTimestamp = nil
 	}
-	_, err = s.preEvent(ctx, s.event("onParticipantUpdate", c, &next, o))
+	_, err = s.preEvent(ctx, s.event(EventParticipantUpdate, c, &next, o))
 	return err
 }
 
@@ -150,7 +150,7 @@ func (s *Service) preParticipantRemove(ctx context.Context, sc Scope, convRef, r
 	if err != nil {
 		return err
 	}
-	_, err = s.preEvent(ctx, s.event("onParticipantRemove", c, cur, o))
+	_, err = s.preEvent(ctx, s.event(EventParticipantRemove, c, cur, o))
 	return err
 }
 
@@ -167,18 +167,18 @@ func (s *Service) preMessageAdd(ctx context.Context, sc Scope, convRef string, i
 	}
 	next := *m
 	next.AccountSid, next.ServiceSid, next.ConversationSid = c.AccountSid, c.ServiceSid, c.Sid
-	mods, err := s.preEvent(ctx, s.messageEvent("onMessageAdd", c, &next, o))
-	if err != nil || len(mods) == 0 {
+	mods, err := s.preEvent(ctx, s.messageEvent(EventMessageAdd, c, &next, o))
+	if err != nil || mods == (PreEventChanges{}) {
 		return m, err
 	}
-	if v, ok := mods["body"]; ok {
-		in.Body = &v
+	if v := mods.Body; v != nil {
+		in.Body = v
 	}
-	if v, ok := mods["author"]; ok {
-		in.Author = &v
+	if v := mods.Author; v != nil {
+		in.Author = v
 	}
-	if v, ok := mods["attributes"]; ok {
-		in.Attributes = &v
+	if v := mods.Attributes; v != nil {
+		in.Attributes = v
 	}
 	return s.newMessage(in)
 }
@@ -210,18 +210,18 @@ func (s *Service) preMessageUpdate(ctx context.Context, sc Scope, convRef, sid s
 	if in.Attributes != nil {
 		next.Attributes = *in.Attributes
 	}
-	mods, err := s.preEvent(ctx, s.messageEvent("onMessageUpdate", c, &next, o))
+	mods, err := s.preEvent(ctx, s.messageEvent(EventMessageUpdate, c, &next, o))
 	if err != nil {
 		return err
 	}
-	if v, ok := mods["body"]; ok {
-		in.Body = &v
+	if v := mods.Body; v != nil {
+		in.Body = v
 	}
-	if v, ok := mods["author"]; ok {
-		in.Author = &v
+	if v := mods.Author; v != nil {
+		in.Author = v
 	}
-	if v, ok := mods["attributes"]; ok {
-		in.Attributes = &v
+	if v := mods.Attributes; v != nil {
+		in.Attributes = v
 	}
 	return nil
 }
@@ -239,6 +239,6 @@ func (s *Service) preMessageRemove(ctx context.Context, sc Scope, convRef, sid s
 	if err != nil {
 		return err
 	}
-	_, err = s.preEvent(ctx, s.messageEvent("onMessageRemove", c, cur, o))
+	_, err = s.preEvent(ctx, s.messageEvent(EventMessageRemove, c, cur, o))
 	return err
 }

@@ -45,15 +45,21 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 // outbox, which GET /parley/v1/Outbox lists. It records a delivery at most once, however often
 // Send is called for it.
 type Outbox struct {
-	svc *conv.Service
+	rec Recorder
 }
 
-// NewOutbox returns the log carrier over svc.
-func NewOutbox(svc *conv.Service) *Outbox { return &Outbox{svc: svc} }
+// Recorder records outbound messages in the outbox (*conv.Service implements it): once per
+// delivery, returning the existing entry when called again for the same one.
+type Recorder interface {
+	RecordOutbox(ctx context.Context, o *conv.Outbound) (*conv.OutboxEntry, error)
+}
+
+// NewOutbox returns the log carrier over rec.
+func NewOutbox(rec Recorder) *Outbox { return &Outbox{rec: rec} }
 
 // Send records o in the outbox and returns the entry's sid with status sent.
 func (b *Outbox) Send(ctx context.Context, o *conv.Outbound) (Result, error) {
-	e, err := b.svc.RecordOutbox(ctx, o)
+	e, err := b.rec.RecordOutbox(ctx, o)
 	if err != nil {
 		return Result{}, err
 	}

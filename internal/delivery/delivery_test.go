@@ -155,20 +155,20 @@ func TestDispatcherGivesUp(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		f := newFixture(t, e)
 		var script []error
-		for i := 0; i < conv.MaxDeliveryAttempts+5; i++ {
+		for i := 0; i < delivery.DefaultMaxAttempts+5; i++ {
 			script = append(script, errors.New("down"))
 		}
 		carrier := &scripted{script: script}
 		d := delivery.NewDispatcher(f.svc, carrier, delivery.Options{Clock: f.clock.Now})
 		m := f.send(t, "doomed")
-		for i := 0; i < conv.MaxDeliveryAttempts+3; i++ {
+		for i := 0; i < delivery.DefaultMaxAttempts+3; i++ {
 			if _, err := d.RunOnce(f.ctx); err != nil {
 				t.Fatal(err)
 			}
-			f.clock.Advance(conv.MaxRetryDelay)
+			f.clock.Advance(delivery.DefaultMaxBackoff)
 		}
-		if carrier.calls != conv.MaxDeliveryAttempts {
-			t.Errorf("carrier called %d times, want %d", carrier.calls, conv.MaxDeliveryAttempts)
+		if carrier.calls != delivery.DefaultMaxAttempts {
+			t.Errorf("carrier called %d times, want %d", carrier.calls, delivery.DefaultMaxAttempts)
 		}
 		r := f.smsReceipt(t, m)
 		if r == nil || r.ReceiptStatus() != conv.DeliveryFailed || r.ErrorCode != conv.ErrorCodeDeliveryFailed || r.ErrorMessage != "down" {
@@ -385,5 +385,18 @@ func TestForwarder(t *testing.T) {
 	gw.Close()
 	if _, err := fw.Send(context.Background(), o); err == nil || errors.As(err, new(*delivery.PermanentError)) {
 		t.Errorf("unreachable gateway: %v (want a retried error)", err)
+	}
+}
+
+func TestRetryDelay(t *testing.T) {
+	d := delivery.NewDispatcher(nil, nil, delivery.Options{})
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+	for i, w := range want {
+		if got := d.Backoff(i + 1); got != w {
+			t.Errorf("RetryDelay(%d) = %v, want %v", i+1, got, w)
+		}
+	}
+	if got := d.Backoff(100); got != delivery.DefaultMaxBackoff {
+		t.Errorf("RetryDelay(100) = %v, want the cap %v", got, delivery.DefaultMaxBackoff)
 	}
 }

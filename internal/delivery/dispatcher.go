@@ -17,7 +17,22 @@ const (
 	DefaultLease        = 30 * time.Second
 	DefaultBatch        = 50
 	DefaultSendTimeout  = 10 * time.Second
+	DefaultMaxAttempts  = 8
+	DefaultBackoff      = time.Second
+	DefaultMaxBackoff   = 5 * time.Minute
 )
+
+// Queue is what the Dispatcher needs of the domain: the non-chat deliveries to hand over and
+// the recording of their outcomes (*conv.Service implements it). Settling a delivery whose
+// lease was lost returns conv.ErrNotFound (wrapped).
+type Queue interface {
+	// ClaimDeliveries leases up to limit due deliveries to owner until now+lease.
+	ClaimDeliveries(ctx context.Context, now time.Time, owner string, limit int, lease time.Duration) ([]*conv.Outbound, error)
+	// CompleteDelivery records that the carrier accepted d.
+	CompleteDelivery(ctx context.Context, d *conv.Delivery, owner, status, channelSid string) error
+	// FailDelivery records a failed attempt: failed for good when final, else due at retryAt.
+	FailDelivery(ctx context.Context, d *conv.Delivery, owner, cause string, final bool, retryAt time.Time) error
+}
 
 // Options configure a Dispatcher; zero values get the defaults.
 type Options struct {
@@ -36,6 +51,12 @@ type Options struct {
 	Batch int
 	// SendTimeout bounds one Carrier.Send (default 10 s).
 	SendTimeout time.Duration
+	// MaxAttempts bounds the carrier attempts of one delivery, the first included (default 8).
+	MaxAttempts int
+	// Backoff is the wait after the first failed attempt; it doubles after each further one,
+	// up to MaxBackoff (defaults 1 s and 5 min).
+	Backoff    time.Duration
+	MaxBackoff time.Duration
 	// Wake, when set, makes the dispatcher look for work at once (Hub.Dispatch).
 	Wake <-chan struct{}
 	// Log receives delivery failures (default: discarded).
@@ -50,13 +71,13 @@ type Options struct {
 // the last attempt or a permanent failure. Several dispatchers (replicas) may share a store:
 // claims are leases, so each delivery is handed over by one at a time.
 type Dispatcher struct {
-	svc     *conv.Service
+	q       Queue
 	carrier Carrier
 	opts    Options
 }
 
-// NewDispatcher returns a Dispatcher over svc and carrier.
-func NewDispatcher(svc *conv.Service, carrier Carrier, opts Options) *Dispatcher {
+// NewDispatcher returns a Dispatcher handing the deliveries of q to carrier.
+func NewDispatcher(q Queue, carrier Carrier, opts Options) *Dispatcher {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
@@ -78,10 +99,29 @@ func NewDispatcher(svc *conv.Service, carrier Carrier, opts Options) *Dispatcher
 	if opts.Batch <= 0 {
 		opts.Batch = DefaultBatch
 	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
+	}
+	if opts.Backoff <= 0 {
+		opts.Backoff = DefaultBackoff
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = DefaultMaxBackoff
+	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Dispatcher{svc: svc, carrier: carrier, opts: opts}
+	return &Dispatcher{q: q, carrier: carrier, opts: opts}
+}
+
+// Backoff returns the wait before the next attempt after attempt (1-based) failed: Backoff,
+// doubled after each further failure, up to MaxBackoff.
+func (d *Dispatcher) Backoff(attempt int) time.Duration {
+	b := d.opts.Backoff
+	for i := 1; i < attempt && b < d.opts.MaxBackoff; i++ {
+		b *= 2
+	}
+	return min(b, d.opts.MaxBackoff)
 }
 
 // Run dispatches until ctx is cancelled, then returns (a send in progress is cancelled with
@@ -111,7 +151,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 // RunOnce claims one batch of due deliveries, hands each to the carrier in order and settles
 // it. It returns how many it claimed.
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
-	batch, err := d.svc.ClaimDeliveries(ctx, d.opts.Clock(), d.opts.Owner, d.opts.Batch, d.opts.Lease)
+	batch, err := d.q.ClaimDeliveries(ctx, d.opts.Clock(), d.opts.Owner, d.opts.Batch, d.opts.Lease)
 	if err != nil {
 		return 0, err
 	}
@@ -134,9 +174,10 @@ func (d *Dispatcher) send(ctx context.Context, o *conv.Outbound) error {
 	}
 	dl := o.Delivery
 	if err == nil {
-		err = d.svc.CompleteDelivery(ctx, dl, d.opts.Owner, res.Status, res.ChannelMessageSid)
+		err = d.q.CompleteDelivery(ctx, dl, d.opts.Owner, res.Status, res.ChannelMessageSid)
 	} else {
-		final, ferr := d.svc.FailDelivery(ctx, dl, d.opts.Owner, d.opts.Clock(), err.Error(), isPermanent(err))
+		final := isPermanent(err) || dl.Attempts >= d.opts.MaxAttempts
+		ferr := d.q.FailDelivery(ctx, dl, d.opts.Owner, err.Error(), final, d.opts.Clock().Add(d.Backoff(dl.Attempts)))
 		lvl := slog.LevelWarn
 		if final {
 			lvl = slog.LevelError

@@ -31,8 +31,10 @@ func (f form) str(key string) *string {
 // list returns every value of a repeated parameter.
 func (f form) list(key string) []string { return f[key] }
 
-// readForm decodes the request body of a POST. Bodies that are not form-encoded carry no
-// parameters (Twilio ignores JSON bodies); a malformed form body or too many parameters is a
+// readForm decodes the request body of a POST. A JSON body (Content-Type application/json or
+// a +json type, a common mistake) is a 400 (20001) saying the API takes form parameters:
+// Twilio does not parse it and answers for the parameters it then lacks. Other bodies that
+// are not form-encoded carry no parameters; a malformed form body or too many parameters is a
 // 400 (20422), a body over the limit a 413 (20413).
 func readForm(r *http.Request) (form, error) {
 	if r.Body == nil {
@@ -52,7 +54,10 @@ func readForm(r *http.Request) (form, error) {
 	ct := r.Header.Get("Content-Type")
 	if ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/x-www-form-urlencoded" {
+		switch {
+		case err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")):
+			return nil, conv.Errorf(conv.KindInvalid, 20001, "Missing required parameters in the post body: the body is %s, but this API takes form parameters (Content-Type application/x-www-form-urlencoded)", mt)
+		case err != nil || mt != "application/x-www-form-urlencoded":
 			return form{}, nil
 		}
 	}
@@ -65,6 +70,9 @@ func readForm(r *http.Request) (form, error) {
 	}
 	if len(vals) > MaxFormKeys {
 		return nil, conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: the body has %d parameters, the limit is %d", len(vals), MaxFormKeys)
+	}
+	if err := checkValues(vals, "body"); err != nil { // door.go: text no store can hold
+		return nil, err
 	}
 	return form(vals), nil
 }

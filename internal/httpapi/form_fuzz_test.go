@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,7 +14,7 @@ import (
 
 // FuzzReadForm feeds the form decoder arbitrary bodies and content types under a small body
 // limit: it decodes exactly what url.ParseQuery decodes, or refuses with 20422 (malformed,
-// too many parameters) or 20413 (too large), and never panics.
+// too many parameters), 20413 (too large) or 20001 (a JSON body), and never panics.
 func FuzzReadForm(f *testing.F) {
 	for _, s := range []struct{ body, ctype string }{
 		{"Identity=alice", "application/x-www-form-urlencoded"},
@@ -43,6 +44,7 @@ func FuzzReadForm(f *testing.F) {
 				t.Fatalf("not a Twilio error: %v", err)
 			case e.Code == 20413 && len(body) > limit:
 			case e.Code == 20422 && len(body) <= limit:
+			case e.Code == 20001 && len(body) > 0 && len(body) <= limit && isJSONType(ctype):
 			default:
 				t.Fatalf("body of %d bytes: error %d %s", len(body), e.Code, e.Message)
 			}
@@ -70,6 +72,12 @@ func FuzzReadForm(f *testing.F) {
 			}
 		}
 	})
+}
+
+// isJSONType reports whether a Content-Type names JSON (application/json or a +json type).
+func isJSONType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
 // FuzzWebhookEnabled checks X-Twilio-Webhook-Enabled: true/false in any case (and spacing)

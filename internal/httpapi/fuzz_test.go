@@ -36,7 +36,8 @@ func newAPI(tb testing.TB) (http.Handler, string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return httpapi.New(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), httpapi.Options{MaxBodyBytes: 8 << 10}), c.Sid
+	api := httpapi.New(svc, slog.New(slog.NewTextHandler(io.Discard, nil)), httpapi.Options{MaxBodyBytes: 8 << 10})
+	return api.FrontDoor([]httpapi.Mount{{Path: "/v1/", Handler: api}}), c.Sid
 }
 
 func send(h http.Handler, method, path, body string, header http.Header) *httptest.ResponseRecorder {

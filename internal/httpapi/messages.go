@@ -112,7 +112,9 @@ func (a *API) createMessage(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	in := conv.MessageCreate{
 		Author: f.str("Author"), Body: f.str("Body"), Attributes: f.str("Attributes"), MediaSid: f.str("MediaSid"),
 		ContentSid: f.str("ContentSid"), ContentVariables: f.str("ContentVariables"), Subject: f.str("Subject"),
-		DateCreated: f.str("DateCreated"), DateUpdated: f.str("DateUpdated"),
+	}
+	if in.DateCreated, in.DateUpdated, err = f.dates(); err != nil {
+		return err
 	}
 	m, err := a.svc.CreateMessage(r.Context(), rc.scope, r.PathValue("ConversationSid"), in, o)
 	if err != nil {
@@ -166,7 +168,9 @@ func (a *API) updateMessage(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	}
 	in := conv.MessageUpdate{
 		Author: f.str("Author"), Body: f.str("Body"), Attributes: f.str("Attributes"), Subject: f.str("Subject"),
-		DateCreated: f.str("DateCreated"), DateUpdated: f.str("DateUpdated"),
+	}
+	if in.DateCreated, in.DateUpdated, err = f.dates(); err != nil {
+		return err
 	}
 	m, err := a.svc.UpdateMessage(r.Context(), rc.scope, r.PathValue("ConversationSid"), r.PathValue("Sid"), in, o)
 	if err != nil {

@@ -13,6 +13,10 @@ import (
 const (
 	DefaultPageSize = 50
 	MaxPageSize     = 1000
+	// MaxPageOffset bounds Page × PageSize, the rows a Page skips: far beyond any list
+	// offset paging can walk, small enough that neither the offset, the next page's number
+	// nor the engines' OFFSET can overflow. A Page past it is a 400 (20422) on every list.
+	MaxPageOffset = 1 << 31
 )
 
 // pageReq is a list request's paging: PageSize, Page and the decoded PageToken.
@@ -24,7 +28,8 @@ type pageReq struct {
 	before int64
 }
 
-// parsePaging reads PageSize (default 50, values above 1000 clamped), Page (>= 0) and
+// parsePaging reads PageSize (default 50, values above 1000 clamped, lists with a smaller
+// maximum clamp further), Page (>= 0) and
 // PageToken ("PA<seq>" for the page after a row, "PB<seq>" for the page before one).
 // Errors: 20422 for a bad PageSize or Page, 21481 for a bad PageToken.
 func parsePaging(q url.Values) (pageReq, error) {
@@ -32,7 +37,7 @@ func parsePaging(q url.Values) (pageReq, error) {
 	if v := q.Get("PageSize"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return p, conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: PageSize must be an integer from 1 to %d, not %q", MaxPageSize, v)
+			return p, conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: PageSize must be a positive integer (a larger page size than the list allows is read as its maximum), not %q", v)
 		}
 		p.size = min(n, MaxPageSize)
 	}
@@ -42,6 +47,9 @@ func parsePaging(q url.Values) (pageReq, error) {
 			return p, conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: Page must be a non-negative integer, not %q", v)
 		}
 		p.page = n
+	}
+	if p.page > MaxPageOffset/p.size {
+		return p, conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: Page %d with PageSize %d skips more than %d rows; follow the next_page_url the API returns", p.page, p.size, MaxPageOffset)
 	}
 	if v := q.Get("PageToken"); v != "" {
 		after, before, ok := DecodePageToken(v)

@@ -9,8 +9,11 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
+	"github.com/parley-dev/parley/internal/metrics/route"
 )
 
 // Options configure the API handler.
@@ -21,13 +24,14 @@ type Options struct {
 	PublicURL string
 	// TrustProxy honours X-Forwarded-Proto and X-Forwarded-Host.
 	TrustProxy bool
-	// MaxBodyBytes limits request bodies (default 1 MiB).
+	// MaxBodyBytes limits the request bodies of every route behind the front door (default
+	// 1 MiB).
 	MaxBodyBytes int64
-	// Extra, when set, serves requests outside /v1 (health, Parley's own endpoints).
-	Extra http.Handler
 }
 
-// API serves Conversations v1 over a conv.Service.
+// API serves Conversations v1 over a conv.Service. It is also the server's one front door
+// (FrontDoor): the credentials, body limit and error bodies of every route, Parley's own
+// endpoints (NewParley) included.
 type API struct {
 	svc  *conv.Service
 	log  *slog.Logger
@@ -35,6 +39,9 @@ type API struct {
 	mux  *http.ServeMux
 	// allowed lists, per path pattern, the methods routed on it (for 405 answers).
 	allowed map[string][]string
+	// lastFull is when (unix ns) a write last failed on full storage (errors.go); shared by
+	// the views withMux makes.
+	lastFull *atomic.Int64
 }
 
 // handlerFunc is a route handler; a returned error is written by writeError.
@@ -62,12 +69,18 @@ func (rc *reqCtx) conversationURL(serviceSid, sid string) string {
 	return rc.servicePrefix(serviceSid) + "/Conversations/" + sid
 }
 
-// New returns the HTTP handler of the API.
+// withMux returns a view of a on a mux of its own: the same service, logger and options
+// (credentials, URLs, error bodies), other routes.
+func (a *API) withMux() *API {
+	return &API{svc: a.svc, log: a.log, opts: a.opts, mux: http.NewServeMux(), allowed: map[string][]string{}, lastFull: a.lastFull}
+}
+
+// New returns the API: the handler of the /v1 routes and the front door (FrontDoor).
 func New(svc *conv.Service, log *slog.Logger, opts Options) *API {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
-	a := &API{svc: svc, log: log, opts: opts, mux: http.NewServeMux(), allowed: map[string][]string{}}
+	a := &API{svc: svc, log: log, opts: opts, mux: http.NewServeMux(), allowed: map[string][]string{}, lastFull: new(atomic.Int64)}
 	a.routes()
 	return a
 }
@@ -77,6 +90,7 @@ func New(svc *conv.Service, log *slog.Logger, opts Options) *API {
 func (a *API) route(method, pattern string, h handlerFunc) {
 	a.allowed[pattern] = append(a.allowed[pattern], method)
 	a.mux.HandleFunc(method+" "+pattern, func(w http.ResponseWriter, r *http.Request) {
+		route.Set(r.Context(), method+" "+pattern) // control plane: the metrics' route label
 		a.serve(w, r, h)
 	})
 }
@@ -136,43 +150,118 @@ func (a *API) routes() {
 	a.messageRoutes() // messages.go
 	a.webhookRoutes() // webhooks.go
 	a.userRoutes()    // users.go
-
-	// Operations of the spec that are not implemented yet answer 501 (see
-	// docs/compatibility.md) rather than pretending to work.
-	for _, op := range unimplemented {
-		a.route(op[0], op[1], a.notImplemented)
-	}
 }
 
-// ServeHTTP authenticates /v1 requests and dispatches them; anything else goes to Extra.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
+// Mount is one handler behind the front door and the paths it serves.
+type Mount struct {
+	// Path is an exact path ("/healthz") or, ending in "/", a subtree ("/v1/", which also
+	// serves "/v1" itself). The root "/" is exact: it serves "/" only, so that every other
+	// unknown path keeps Twilio's 404.
+	Path    string
+	Handler http.Handler
+}
+
+// matches reports whether the mount serves path p.
+func (m Mount) matches(p string) bool {
+	if m.Path != "/" && strings.HasSuffix(m.Path, "/") {
+		return strings.HasPrefix(p, m.Path) || p == strings.TrimSuffix(m.Path, "/")
+	}
+	return p == m.Path
+}
+
+// FrontDoor returns the server's one handler. Every request passes the same front door: a
+// panic becomes Twilio's 500 (20500) and is logged, the body is limited to MaxBodyBytes (a
+// larger form is a 413, 20413), and the first mount whose Path matches serves it. A path no
+// mount serves is Twilio's 404 (20404) in JSON, whatever the path. With the logger at debug
+// level, every request is logged with its status and duration. Each of inner, the first
+// outermost, wraps the matching of the mounts inside the front door (the control plane's
+// metrics, request log and faults), so it sees every request, a 404 included.
+func (a *API) FrontDoor(mounts []Mount, inner ...func(http.Handler) http.Handler) http.Handler {
+	mounts = append([]Mount(nil), mounts...)
+	var router http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, m := range mounts {
+			if m.matches(r.URL.Path) {
+				m.Handler.ServeHTTP(w, r)
+				return
 			}
-			a.log.ErrorContext(r.Context(), "panic", slog.Any("panic", v), slog.String("path", r.URL.Path))
-			a.writeError(w, r, conv.Errorf(conv.KindInternal, 20500, "Internal Server Error"))
-		}
-	}()
-	if r.URL.Path != "/v1" && !strings.HasPrefix(r.URL.Path, "/v1/") {
-		if a.opts.Extra != nil {
-			a.opts.Extra.ServeHTTP(w, r)
-			return
 		}
 		a.writeError(w, r, conv.NotFound())
-		return
+	})
+	for i := len(inner) - 1; i >= 0; i-- {
+		router = inner[i](router)
 	}
-	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.log.Enabled(r.Context(), slog.LevelDebug) {
+			sw := &statusWriter{ResponseWriter: w}
+			w = sw
+			defer func(start time.Time) {
+				a.log.DebugContext(r.Context(), "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.Int("status", sw.statusCode()), slog.Duration("duration", time.Since(start)))
+			}(time.Now())
+		}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				a.log.ErrorContext(r.Context(), "panic", slog.Any("panic", v), slog.String("path", r.URL.Path))
+				a.writeError(w, r, conv.Errorf(conv.KindInternal, 20500, "Internal Server Error"))
+			}
+		}()
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes)
+		}
+		router.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter records the status of a response for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
 	}
-	// Every /v1 route needs credentials, even unknown ones (as at Twilio).
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushes, deadlines of streams).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) statusCode() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// ServeHTTP serves the /v1 routes (the front door mounts it on /v1/).
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.dispatch(w, r) }
+
+// dispatch authenticates a request with an account's credentials (HTTP Basic) and routes it
+// on a's mux: 404 (20404) for a path no route serves, 405 (20004) for a method it does not.
+func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
+	// Every route needs credentials, even unknown ones (as at Twilio).
 	acct, err := a.authenticate(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	r = r.WithContext(context.WithValue(r.Context(), accountKey{}, acct))
+	if err := checkRequestText(r); err != nil { // door.go
+		a.writeError(w, r, err)
+		return
+	}
 	if p := r.URL.Path; p != path.Clean(p) || strings.HasSuffix(p, "/") {
 		a.writeError(w, r, conv.NotFound())
 		return
@@ -242,11 +331,6 @@ func (a *API) baseURL(r *http.Request) string {
 		}
 	}
 	return scheme + "://" + host
-}
-
-func (a *API) notImplemented(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	return &conv.Error{Kind: conv.KindNotImplemented, Code: 20501,
-		Message: "Not implemented: Parley does not serve " + r.Method + " " + resourcePath(r) + " yet (see docs/compatibility.md)"}
 }
 
 // writeOpts reads the per-request write flags (X-Twilio-Webhook-Enabled).

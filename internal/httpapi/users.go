@@ -259,8 +259,19 @@ func (a *API) updateUserConversation(w http.ResponseWriter, r *http.Request, rc 
 	if err != nil {
 		return err
 	}
-	in := conv.UserConversationUpdate{NotificationLevel: f.str("NotificationLevel"),
-		LastReadMessageIndex: f.str("LastReadMessageIndex"), LastReadTimestamp: f.str("LastReadTimestamp")}
+	// Parameters are checked in the order the domain always checked them.
+	in := conv.UserConversationUpdate{NotificationLevel: f.str("NotificationLevel")}
+	if in.NotificationLevel != nil {
+		if err := conv.ValidateNotificationLevel(*in.NotificationLevel); err != nil {
+			return err
+		}
+	}
+	if in.LastReadMessageIndex, err = f.readIndex("LastReadMessageIndex"); err != nil {
+		return err
+	}
+	if in.LastReadTimestamp, err = f.readTimestamp("LastReadTimestamp"); err != nil {
+		return err
+	}
 	// The spec gives this operation no X-Twilio-Webhook-Enabled header: REST changes made
 	// through it fire no webhooks.
 	uc, err := a.svc.UpdateUserConversation(r.Context(), rc.scope, r.PathValue("UserSid"), r.PathValue("ConversationSid"), in, conv.WriteOptions{})

@@ -134,56 +134,6 @@ func (rc *reqCtx) participant(p *conv.Participant) participantJSON {
 	return out
 }
 
-// ---- conversations ----
-
-type timersJSON struct {
-	DateInactive *twDate `json:"date_inactive,omitempty"`
-	DateClosed   *twDate `json:"date_closed,omitempty"`
-}
-
-type emailBindingJSON struct {
-	ProjectedAddress string `json:"projected_address"`
-	Name             string `json:"name"`
-}
-
-type bindingsJSON struct {
-	Email *emailBindingJSON `json:"email,omitempty"`
-}
-
-type conversationJSON struct {
-	Sid                 string            `json:"sid"`
-	AccountSid          string            `json:"account_sid"`
-	ChatServiceSid      string            `json:"chat_service_sid"`
-	MessagingServiceSid *string           `json:"messaging_service_sid"`
-	FriendlyName        *string           `json:"friendly_name"`
-	UniqueName          *string           `json:"unique_name"`
-	Attributes          string            `json:"attributes"`
-	DateCreated         twDate            `json:"date_created"`
-	DateUpdated         twDate            `json:"date_updated"`
-	State               string            `json:"state"`
-	Timers              timersJSON        `json:"timers"`
-	Bindings            bindingsJSON      `json:"bindings"`
-	URL                 string            `json:"url"`
-	Links               map[string]string `json:"links"`
-}
-
-func (rc *reqCtx) conversation(c *conv.Conversation) conversationJSON {
-	u := rc.conversationURL(c.ServiceSid, c.Sid)
-	out := conversationJSON{
-		Sid: c.Sid, AccountSid: c.AccountSid, ChatServiceSid: c.ServiceSid, MessagingServiceSid: nullable(c.MessagingServiceSid),
-		FriendlyName: c.FriendlyName, UniqueName: c.UniqueName, Attributes: c.Attributes,
-		DateCreated: twDate(c.DateCreated), DateUpdated: twDate(c.DateUpdated), State: c.State,
-		Timers: timersJSON{DateInactive: datePtr(c.DateInactive), DateClosed: datePtr(c.DateClosed)},
-		URL:    u,
-		Links: map[string]string{"participants": u + "/Participants", "messages": u + "/Messages",
-			"webhooks": u + "/Webhooks", "export": u + "/Export"},
-	}
-	if c.EmailAddress != "" || c.EmailName != "" {
-		out.Bindings.Email = &emailBindingJSON{ProjectedAddress: c.EmailAddress, Name: c.EmailName}
-	}
-	return out
-}
-
 // ---- services ----
 
 type serviceJSON struct {
@@ -221,24 +171,4 @@ func (rc *reqCtx) serviceConfig(c *conv.ServiceConfig) serviceConfigJSON {
 		DefaultConversationRoleSid: nullable(c.DefaultConversationRoleSid), DefaultChatServiceRoleSid: nullable(c.DefaultChatServiceRoleSid),
 		ReachabilityEnabled: c.ReachabilityEnabled, URL: u,
 		Links: map[string]string{"notifications": u + "/Notifications", "webhooks": u + "/Webhooks"}}
-}
-
-// ---- roles ----
-
-type roleJSON struct {
-	Sid            string   `json:"sid"`
-	AccountSid     string   `json:"account_sid"`
-	ChatServiceSid string   `json:"chat_service_sid"`
-	FriendlyName   string   `json:"friendly_name"`
-	Type           string   `json:"type"`
-	Permissions    []string `json:"permissions"`
-	DateCreated    twDate   `json:"date_created"`
-	DateUpdated    twDate   `json:"date_updated"`
-	URL            string   `json:"url"`
-}
-
-func (rc *reqCtx) role(r *conv.Role) roleJSON {
-	return roleJSON{Sid: r.Sid, AccountSid: r.AccountSid, ChatServiceSid: r.ServiceSid, FriendlyName: r.FriendlyName,
-		Type: r.Type, Permissions: r.Permissions, DateCreated: twDate(r.DateCreated), DateUpdated: twDate(r.DateUpdated),
-		URL: rc.servicePrefix(r.ServiceSid) + "/Roles/" + r.Sid}
 }

@@ -13,10 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-dev/parley/internal/app"
 	"github.com/parley-dev/parley/internal/console"
+	"github.com/parley-dev/parley/internal/control"
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/delivery"
-	"github.com/parley-dev/parley/internal/httpapi"
 	"github.com/parley-dev/parley/internal/oapi"
 	"github.com/parley-dev/parley/internal/store"
 	"github.com/parley-dev/parley/internal/store/storetest"
@@ -46,7 +47,9 @@ type Server struct {
 	Carrier *Carrier
 	// Webhooks delivers post-event webhooks (on Clock: advance it and Wake for retries).
 	Webhooks *webhook.Dispatcher
-	// Changes is the web console's change broker (console: the console is served at /).
+	// Control is the control plane (POST /parley/v1/Clock adds its offset to Clock).
+	Control *control.Plane
+	// Changes is the web console's change broker (the console is served at /).
 	Changes *console.Broker
 }
 
@@ -109,36 +112,53 @@ func Spec(t testing.TB) *oapi.Spec {
 }
 
 // New starts the API over a fresh store of engine e, with two accounts (AccountSid and
-// Account2Sid) and an API key for the first. Every response is validated against the spec;
-// a response that does not validate fails t.
+// Account2Sid) and an API key for the first. It is built by app.New, as "parley serve" is,
+// with test options: the settable Clock, sequential SIDs, the event Recorder, quick polling,
+// and the control plane (its clock offset is added to Clock; metrics on).
+// Every /v1 response is validated against the spec; a response that does not validate fails
+// t.
 func New(t testing.TB, e storetest.Engine) *Server {
 	t.Helper()
 	st := e.Open(t)
 	clock := &Clock{t: time.Date(2015, 12, 16, 22, 18, 37, 0, time.UTC)}
 	rec := &Recorder{}
-	hub := delivery.NewHub()
-	changes := console.NewBroker(0)                                                                               // console
-	webhooks := newWebhooks(t, st, clock, slog.New(slog.NewTextHandler(io.Discard, nil)), changes.WebhookSettled) // webhooks.go; console: WebhookSettled
-	svc := conv.NewService(st, conv.Options{Clock: clock.Now, SIDs: &conv.SequentialSIDs{}, Events: conv.MultiSink{rec, hub, webhooks, changes},
-		PreHook: webhook.NewCaller(nil, 0)})
-	ctx := context.Background()
-	for _, a := range [][2]string{{AccountSid, AuthToken}, {Account2Sid, Auth2Token}} {
-		if _, err := svc.EnsureAccount(ctx, a[0], a[1]); err != nil {
-			t.Fatalf("ensure account: %v", err)
-		}
-	}
-	if err := svc.PutAPIKey(ctx, AccountSid, APIKeySid, APIKeySecret); err != nil {
-		t.Fatalf("api key: %v", err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api := httpapi.New(svc, log, httpapi.Options{MaxBodyBytes: 64 << 10})
+	carrier := &Carrier{}
 	spec := Spec(t)
-	hs := httptest.NewServer(withParley(Validating(t, spec, api), newParley(svc, log, hub),
-		console.New(svc, changes, console.Options{Heartbeat: time.Second}))) // console
+	cfg := app.Config{
+		Accounts:     []app.Account{{Sid: AccountSid, AuthToken: AuthToken}, {Sid: Account2Sid, AuthToken: Auth2Token}},
+		APIKeys:      []app.APIKey{{Sid: APIKeySid, Secret: APIKeySecret, AccountSid: AccountSid}},
+		MaxBodyBytes: 64 << 10,
+		// Reads apply due timers; a loop on a clock that only moves when told would only
+		// race with the tests.
+		TimerInterval: -1,
+		// The control plane as "parley serve" runs it (SIDs come from Options.SIDs).
+		Control: app.ControlConfig{Metrics: true},
+	}
+	a, err := app.New(context.Background(), cfg, app.Options{
+		Store: st, Clock: clock.Now, SIDs: &conv.SequentialSIDs{}, Events: rec, Carrier: carrier,
+		Wrap: func(path string, h http.Handler) http.Handler {
+			if path == "/v1/" {
+				return Validating(t, spec, h)
+			}
+			return h // Parley's own endpoints are outside Twilio's spec (and streamed)
+		},
+		// With the test clock standing still, a failed attempt is retried only when the
+		// test advances it (and, for webhooks, wakes the dispatcher).
+		WebhookPoll: 50 * time.Millisecond, DeliveryPoll: 20 * time.Millisecond, DeliverySendTimeout: 5 * time.Second,
+		StreamPoll: 50 * time.Millisecond, StreamHeartbeat: time.Second,
+		DeliveryLog: slog.New(slog.NewTextHandler(testLog{t}, nil)), // dispatch errors go to the test log
+	})
+	if err != nil {
+		t.Fatalf("testserver: %v", err)
+	}
+	carrier.Set(delivery.NewOutbox(a.Service))
+	hs := httptest.NewServer(a.Handler())
 	t.Cleanup(hs.Close)
-	t.Cleanup(changes.Close)                                              // console: runs before hs.Close, ending the console's event streams
-	carrier := startDelivery(t, svc, clock, hub, changes.DeliverySettled) // delivery.go; console: DeliverySettled
-	return &Server{URL: hs.URL, Store: st, Service: svc, Clock: clock, Events: rec, Hub: hub, Carrier: carrier, Webhooks: webhooks, Changes: changes}
+	// Runs before hs.Close: closing the hub ends the live streams, which would hold it.
+	t.Cleanup(func() { _ = a.Close() })
+	a.Start(context.Background())
+	return &Server{URL: hs.URL, Store: st, Service: a.Service, Clock: clock, Events: rec, Hub: a.Hub, Carrier: carrier, Webhooks: a.Webhooks,
+		Control: a.Control, Changes: a.Changes}
 }
 
 // Validating wraps h so that every response it writes is checked against spec; failures are

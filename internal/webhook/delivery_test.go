@@ -434,7 +434,7 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rc := newReceiver(t)
 			st := open()
-			svc := conv.NewService(st, conv.Options{})
+			svc := conv.NewService(st, conv.Options{WebhookFormat: webhook.Format{}})
 			ctx := context.Background()
 			if _, err := svc.EnsureAccount(ctx, accountSid, authToken); err != nil {
 				t.Fatal(err)
@@ -456,7 +456,7 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 			}
 			st2 := open()
 			defer st2.Close()
-			d := webhook.New(st2, webhook.Options{PollInterval: 20 * time.Millisecond})
+			d := webhook.New(conv.NewService(st2, conv.Options{}), webhook.Options{PollInterval: 20 * time.Millisecond})
 			rctx, cancel := context.WithCancel(ctx)
 			done := make(chan struct{})
 			go func() { defer close(done); d.Run(rctx) }()
@@ -485,7 +485,7 @@ func TestReplicasShareOutbox(t *testing.T) {
 	st1, st2 := open(), open()
 	rc := newReceiver(t)
 	rc.answer = func(int, request) (int, string, time.Duration) { return http.StatusOK, "", 5 * time.Millisecond }
-	svc := conv.NewService(st1, conv.Options{})
+	svc := conv.NewService(st1, conv.Options{WebhookFormat: webhook.Format{}})
 	ctx := context.Background()
 	if _, err := svc.EnsureAccount(ctx, accountSid, authToken); err != nil {
 		t.Fatal(err)
@@ -503,7 +503,7 @@ func TestReplicasShareOutbox(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	for _, st := range []store.Store{st1, st2} {
-		d := webhook.New(st, webhook.Options{Batch: 4})
+		d := webhook.New(conv.NewService(st, conv.Options{}), webhook.Options{Batch: 4})
 		wg.Go(func() {
 			if _, err := d.Drain(ctx); err != nil {
 				t.Errorf("Drain: %v", err)

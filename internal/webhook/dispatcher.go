@@ -34,6 +34,23 @@ const (
 	maxAnswerBytes = 64 << 10
 )
 
+// Queue is what the Dispatcher needs of the domain: the webhook deliveries the Service wrote
+// in the transactions of the changes, and the recording of their outcomes (*conv.Service
+// implements it). Settling a delivery whose lease was lost returns conv.ErrNotFound (wrapped).
+type Queue interface {
+	// NextWebhookDeliveryDue returns the earliest due time of a pending delivery (false: none).
+	NextWebhookDeliveryDue(ctx context.Context) (time.Time, bool, error)
+	// ClaimWebhookDeliveries leases up to limit due deliveries to owner until now+lease.
+	ClaimWebhookDeliveries(ctx context.Context, now time.Time, owner string, limit int, lease time.Duration) ([]*conv.WebhookDelivery, error)
+	// SettleWebhookDelivery records the outcome of an attempt of claimed delivery w.
+	SettleWebhookDelivery(ctx context.Context, w *conv.WebhookDelivery, owner string) error
+	// AccountAuthToken returns the token that signs the account's webhooks (conv.ErrNotFound:
+	// the account is gone).
+	AccountAuthToken(ctx context.Context, accountSid string) (string, error)
+	// PruneWebhookDeliveries deletes finished deliveries last updated before before.
+	PruneWebhookDeliveries(ctx context.Context, before time.Time) (int64, error)
+}
+
 // Options configure a Dispatcher; zero values get the defaults.
 type Options struct {
 	// Client sends the requests (default: a client that follows no redirects). Each request
@@ -61,6 +78,8 @@ type Options struct {
 	Retention time.Duration
 	// Owner names this dispatcher in leases (default: random).
 	Owner string
+	// Wake, when set, makes the dispatcher look at the outbox at once (Notifier.C).
+	Wake <-chan struct{}
 	// Log receives delivery failures (default: discarded).
 	Log *slog.Logger
 	// Settled, when set, is called after the outcome of each attempt is recorded (the web
@@ -75,7 +94,7 @@ type Options struct {
 // MaxAttempts, then gives up (failed); any other answer fails at once. Delivery is at least
 // once: a crash during an attempt repeats it when the lease ends.
 type Dispatcher struct {
-	st        conv.Store
+	q         Queue
 	o         Options
 	wake      chan struct{}
 	lastPrune time.Time
@@ -86,8 +105,8 @@ func NewClient() *http.Client {
 	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// New returns a Dispatcher over st; start it with Run.
-func New(st conv.Store, o Options) *Dispatcher {
+// New returns a Dispatcher sending the deliveries of q; start it with Run.
+func New(q Queue, o Options) *Dispatcher {
 	if o.Client == nil {
 		o.Client = NewClient()
 	}
@@ -126,16 +145,28 @@ func New(st conv.Store, o Options) *Dispatcher {
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Dispatcher{st: st, o: o, wake: make(chan struct{}, 1)}
+	return &Dispatcher{q: q, o: o, wake: make(chan struct{}, 1)}
 }
 
-// Publish wakes the dispatcher after a committed change that may have webhooks (it is the
-// Service's EventSink): the change's deliveries are already in the outbox.
-func (d *Dispatcher) Publish(_ context.Context, e conv.Event) {
+// Notifier is the Service's EventSink that wakes a Dispatcher (Options.Wake = C()) after a
+// committed change that may have webhooks: the change's deliveries are already in the outbox.
+type Notifier struct{ c chan struct{} }
+
+// NewNotifier returns a Notifier.
+func NewNotifier() *Notifier { return &Notifier{c: make(chan struct{}, 1)} }
+
+// Publish signals C when e may have webhook deliveries.
+func (n *Notifier) Publish(_ context.Context, e conv.Event) {
 	if e.FiresWebhooks() {
-		d.Wake()
+		select {
+		case n.c <- struct{}{}:
+		default:
+		}
 	}
 }
+
+// C is the channel a Dispatcher waits on (Options.Wake).
+func (n *Notifier) C() <-chan struct{} { return n.c }
 
 // Wake makes a running dispatcher look at the outbox now.
 func (d *Dispatcher) Wake() {
@@ -173,6 +204,8 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			return
 		case <-d.wake:
 			t.Stop()
+		case <-d.o.Wake:
+			t.Stop()
 		case <-t.C:
 		}
 	}
@@ -184,19 +217,14 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 	total := 0
 	for ctx.Err() == nil {
 		now := d.o.Clock()
-		due, ok, err := d.st.NextWebhookDeliveryDue(ctx)
+		due, ok, err := d.q.NextWebhookDeliveryDue(ctx)
 		if err != nil {
 			return total, err
 		}
 		if !ok || due.After(now) {
 			return total, nil
 		}
-		var batch []*conv.WebhookDelivery
-		err = d.st.WithTx(ctx, func(tx conv.Store) error {
-			var err error
-			batch, err = tx.ClaimWebhookDeliveries(ctx, d.o.Owner, now, d.o.Batch, now.Add(d.lease()))
-			return err
-		})
+		batch, err := d.q.ClaimWebhookDeliveries(ctx, now, d.o.Owner, d.o.Batch, d.lease())
 		if err != nil {
 			return total, err
 		}
@@ -269,7 +297,7 @@ func (d *Dispatcher) attempt(ctx context.Context, w *conv.WebhookDelivery) {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err := d.st.WithTx(sctx, func(tx conv.Store) error { return tx.SettleWebhookDelivery(sctx, w, d.o.Owner) })
+	err := d.q.SettleWebhookDelivery(sctx, w, d.o.Owner)
 	if err == nil && d.o.Settled != nil {
 		d.o.Settled(w)
 	}
@@ -288,7 +316,7 @@ func (d *Dispatcher) attempt(ctx context.Context, w *conv.WebhookDelivery) {
 
 // send makes the HTTP request of w's current attempt.
 func (d *Dispatcher) send(ctx context.Context, w *conv.WebhookDelivery) outcome {
-	acct, err := d.st.GetAccount(ctx, w.AccountSid)
+	token, err := d.q.AccountAuthToken(ctx, w.AccountSid)
 	if err != nil {
 		return outcome{err: "account " + w.AccountSid + ": " + err.Error(), retryable: !errors.Is(err, conv.ErrNotFound)}
 	}
@@ -299,7 +327,7 @@ func (d *Dispatcher) send(ctx context.Context, w *conv.WebhookDelivery) outcome 
 	params.Set("RetryCount", strconv.Itoa(w.Attempts-1))
 	rctx, cancel := context.WithTimeout(ctx, d.o.Timeout)
 	defer cancel()
-	req, err := newRequest(rctx, w.Method, w.URL, params, acct.AuthToken)
+	req, err := newRequest(rctx, w.Method, w.URL, params, token)
 	if err != nil {
 		return outcome{err: err.Error()}
 	}
@@ -333,12 +361,7 @@ func (d *Dispatcher) prune(ctx context.Context) {
 		return
 	}
 	d.lastPrune = now
-	var n int64
-	err := d.st.WithTx(ctx, func(tx conv.Store) error {
-		var err error
-		n, err = tx.PruneWebhookDeliveries(ctx, now.Add(-d.o.Retention))
-		return err
-	})
+	n, err := d.q.PruneWebhookDeliveries(ctx, now.Add(-d.o.Retention))
 	if err != nil && ctx.Err() == nil {
 		d.o.Log.Warn("webhook delivery log: pruning failed", slog.Any("err", err))
 	} else if n > 0 {
@@ -375,46 +398,4 @@ func newRequest(ctx context.Context, method, target string, params url.Values, a
 	return req, nil
 }
 
-// Caller makes the pre-event webhook calls of SDK actions (it implements conv.PreHook).
-type Caller struct {
-	client  *http.Client
-	timeout time.Duration
-}
-
-// NewCaller returns a Caller sending through client (nil: NewClient()) with a timeout per
-// call (0: 5 s).
-func NewCaller(client *http.Client, timeout time.Duration) *Caller {
-	if client == nil {
-		client = NewClient()
-	}
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	return &Caller{client: client, timeout: timeout}
-}
-
-// CallPreHook sends one signed pre-event webhook request and returns its answer (the body up
-// to 1 MiB), or an error when no complete answer came within the timeout.
-func (c *Caller) CallPreHook(ctx context.Context, r conv.PreHookRequest) (conv.PreHookAnswer, error) {
-	rctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := newRequest(rctx, r.Method, r.URL, r.Params, r.AuthToken)
-	if err != nil {
-		return conv.PreHookAnswer{}, err
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return conv.PreHookAnswer{}, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return conv.PreHookAnswer{}, err
-	}
-	return conv.PreHookAnswer{StatusCode: resp.StatusCode, Body: body}, nil
-}
-
-var (
-	_ conv.EventSink = (*Dispatcher)(nil)
-	_ conv.PreHook   = (*Caller)(nil)
-)
+var _ conv.EventSink = (*Notifier)(nil)

@@ -162,9 +162,11 @@ func newEnv(t *testing.T, e storetest.Engine, o webhook.Options) *env {
 	if o.Timeout == 0 {
 		o.Timeout = 2 * time.Second
 	}
-	d := webhook.New(st, o)
-	svc := conv.NewService(st, conv.Options{Clock: clock.Now, SIDs: &conv.SequentialSIDs{}, Events: d,
+	n := webhook.NewNotifier()
+	svc := conv.NewService(st, conv.Options{Clock: clock.Now, SIDs: &conv.SequentialSIDs{}, Events: n, WebhookFormat: webhook.Format{},
 		PreHook: webhook.NewCaller(nil, o.Timeout)})
+	o.Wake = n.C()
+	d := webhook.New(svc, o)
 	ctx := context.Background()
 	if _, err := svc.EnsureAccount(ctx, accountSid, authToken); err != nil {
 		t.Fatal(err)

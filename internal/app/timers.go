@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"context"
@@ -9,10 +9,11 @@ import (
 	"github.com/parley-dev/parley/internal/conv"
 )
 
-// TimerInterval is how often "parley serve" applies due conversation timers (timers.inactive,
-// timers.closed). Reads apply them too, so no response shows a state a timer has already
-// changed; the loop makes the change happen (and its event fire) even when nobody reads.
-const TimerInterval = 5 * time.Second
+// DefaultTimerInterval is how often the server applies due conversation timers
+// (timers.inactive, timers.closed) unless Config.TimerInterval says otherwise. Reads apply
+// them too, so no response shows a state a timer has already changed; the loop makes the
+// change happen (and its event fire) even when nobody reads.
+const DefaultTimerInterval = 5 * time.Second
 
 // timerApplier is the part of conv.Service the timer loop uses.
 type timerApplier interface {

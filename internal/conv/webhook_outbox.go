@@ -1,0 +1,56 @@
+package conv
+
+import (
+	"context"
+	"time"
+)
+
+// The webhook outbox as the webhook dispatcher sees it (package webhook's Outbox): the
+// deliveries emit wrote, claimed under a lease and settled one attempt at a time. The
+// dispatcher owns the retry policy; these methods only read and write.
+
+// NextWebhookDeliveryDue returns the earliest NextAttemptAt of a pending webhook delivery,
+// and false when none is pending.
+func (s *Service) NextWebhookDeliveryDue(ctx context.Context) (time.Time, bool, error) {
+	return s.store.NextWebhookDeliveryDue(ctx)
+}
+
+// ClaimWebhookDeliveries leases up to limit due webhook deliveries to owner until now+lease.
+func (s *Service) ClaimWebhookDeliveries(ctx context.Context, now time.Time, owner string, limit int, lease time.Duration) ([]*WebhookDelivery, error) {
+	var out []*WebhookDelivery
+	err := s.store.WithTx(ctx, func(tx Store) error {
+		var err error
+		out, err = tx.ClaimWebhookDeliveries(ctx, owner, now, limit, now.Add(lease))
+		return err
+	})
+	return out, err
+}
+
+// SettleWebhookDelivery records the outcome fields of claimed delivery w (status, last status
+// code and error, attempts, next attempt, date delivered). ErrNotFound (wrapped): the lease
+// was lost.
+func (s *Service) SettleWebhookDelivery(ctx context.Context, w *WebhookDelivery, owner string) error {
+	return s.store.WithTx(ctx, func(tx Store) error { return tx.SettleWebhookDelivery(ctx, w, owner) })
+}
+
+// AccountAuthToken returns the auth token that signs account accountSid's webhooks.
+// ErrNotFound (wrapped) when the account is gone.
+func (s *Service) AccountAuthToken(ctx context.Context, accountSid string) (string, error) {
+	a, err := s.store.GetAccount(ctx, accountSid)
+	if err != nil {
+		return "", err
+	}
+	return a.AuthToken, nil
+}
+
+// PruneWebhookDeliveries deletes delivered and failed webhook deliveries last updated before
+// before and returns how many.
+func (s *Service) PruneWebhookDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.store.WithTx(ctx, func(tx Store) error {
+		var err error
+		n, err = tx.PruneWebhookDeliveries(ctx, before)
+		return err
+	})
+	return n, err
+}
