@@ -349,54 +349,128 @@ func TestBrowserConversation(t *testing.T) {
 	b.noDialogs()
 }
 
-// controlPlane reports whether the server has the control-plane endpoint path, skipping t
-// when it answers 404 (a build without it).
-func controlPlane(t *testing.T, srv *testserver.Server, path string) {
-	t.Helper()
-	if code, _ := srv.Do(t, "GET", path, nil); code == http.StatusNotFound {
-		t.Skipf("this build has no %s endpoint", path)
-	}
-}
-
 // TestBrowserClock: advancing the clock from the console turns a conversation with an
-// inactivity timer inactive, live.
+// inactivity timer inactive, live (the clock view's table refreshes on the change stream).
 func TestBrowserClock(t *testing.T) {
 	b := newTab(t)
-	controlPlane(t, b.srv, "/parley/v1/Clock")
 	var conv struct{ Sid string }
-	b.rest("POST", "/v1/Conversations", map[string]string{"FriendlyName": "Timed", "Timers.Inactive": "PT1H"}, 201, &conv)
-	b.do("open the console", chromedp.Navigate(b.srv.URL+"/#/conversations/"+conv.Sid))
+	b.rest("POST", "/v1/Conversations", map[string]string{"FriendlyName": "Timed", "Timers.Inactive": "PT1H", "Timers.Closed": "P1D"}, 201, &conv)
+	b.do("open the conversation", chromedp.Navigate(b.srv.URL+"/#/conversations/"+conv.Sid))
 	b.signIn(testserver.AccountSid, testserver.AuthToken)
 	b.wait("the conversation", `document.getElementById('conversation-state') && document.getElementById('conversation-state').textContent === 'active'`)
 	b.do("open the clock", chromedp.Navigate(b.srv.URL+"/#/clock"))
-	b.wait("the clock", `document.getElementById('clock-now') && document.getElementById('clock-now').textContent !== ''`)
-	before := evalAs[string](b, `document.getElementById('clock-now').textContent`)
+	b.wait("the live stream", `document.querySelector('#live.on')`)
+	b.wait("the clock", `document.getElementById('clock-now') && document.getElementById('clock-now').textContent === '2015-12-16 22:18:37Z'`)
+	row := `[...document.querySelectorAll('#view tbody tr')].find(tr => tr.textContent.includes(` + jsString(conv.Sid) + `))`
+	b.wait("the timed conversation, active", row+` && `+row+`.querySelector('.badge.active')`)
 	b.do("advance two hours",
 		set(`form[aria-label="Advance the clock"] select`, "PT2H"),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Advance the clock"] button[type=submit]`)))
-	b.wait("the clock to move", `document.getElementById('clock-now').textContent !== `+jsString(before))
+	b.wait("the clock to move", `document.getElementById('clock-now').textContent === '2015-12-17 00:18:37Z'`)
+	b.wait("the conversation to turn inactive", row+` && `+row+`.querySelector('.badge.inactive')`)
 	b.shot("clock")
+	var got struct{ State string }
+	b.rest("GET", "/v1/Conversations/"+conv.Sid, nil, 200, &got)
+	if got.State != "inactive" {
+		t.Errorf("state over REST: %q", got.State)
+	}
 	b.do("open the conversation", chromedp.Navigate(b.srv.URL+"/#/conversations/"+conv.Sid))
-	b.wait("the conversation to turn inactive", `document.getElementById('conversation-state') && document.getElementById('conversation-state').textContent === 'inactive'`)
+	b.wait("the inactive conversation", `document.getElementById('conversation-state') && document.getElementById('conversation-state').textContent === 'inactive'`)
 	b.noDialogs()
 }
 
-// TestBrowserSnapshot: the console downloads a snapshot of the account.
+// TestBrowserSnapshot: the console downloads a snapshot of the account, resets the account
+// (after confirmation) and restores the snapshot; REST sees each step.
 func TestBrowserSnapshot(t *testing.T) {
 	b := newTab(t)
-	controlPlane(t, b.srv, "/parley/v1/Snapshot")
 	b.rest("POST", "/v1/Conversations", map[string]string{"FriendlyName": "Saved"}, 201, nil)
 	b.do("open the admin view", chromedp.Navigate(b.srv.URL+"/#/admin"))
 	b.signIn(testserver.AccountSid, testserver.AuthToken)
 	b.wait("the download button", `document.getElementById('snapshot-download')`)
 	b.shot("admin")
-	data := []byte(b.download("#snapshot-download"))
+	data := b.download("#snapshot-download")
 	var doc struct {
 		Version int `json:"version"`
 	}
-	if err := json.Unmarshal(data, &doc); err != nil || doc.Version != 1 || !strings.Contains(string(data), "Saved") {
+	if err := json.Unmarshal([]byte(data), &doc); err != nil || doc.Version != 1 || !strings.Contains(data, "Saved") {
 		t.Fatalf("snapshot (%v): %.300s", err, data)
 	}
+	conversations := func() int {
+		var page struct {
+			Conversations []struct {
+				FriendlyName string `json:"friendly_name"`
+			}
+		}
+		b.rest("GET", "/v1/Conversations", nil, 200, &page)
+		return len(page.Conversations)
+	}
+	// Reset needs the confirmation box.
+	b.do("reset without confirming", chromedp.Click(chromedp.CSS(`form[aria-label="Reset"] button[type=submit]`)))
+	b.wait("the refusal", `[...document.querySelectorAll('#view .flash.bad')].some(e => e.textContent.includes('Tick the box'))`)
+	if n := conversations(); n != 1 {
+		t.Fatalf("%d conversations after a refused reset", n)
+	}
+	b.do("reset", chromedp.Click(chromedp.CSS(`form[aria-label="Reset"] input[type=checkbox]`)),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Reset"] button[type=submit]`)))
+	b.wait("the reset", `[...document.querySelectorAll('#view .flash')].some(e => e.textContent === 'The account was reset.')`)
+	if n := conversations(); n != 0 {
+		t.Fatalf("%d conversations after the reset", n)
+	}
+	file := filepath.Join(t.TempDir(), "snapshot.json")
+	if err := os.WriteFile(file, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.do("restore the snapshot",
+		chromedp.SetUploadFiles(chromedp.CSS(`input[type=file]`), []string{file}),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Restore a snapshot"] button[type=submit]`)))
+	b.wait("the restore", `[...document.querySelectorAll('#view .flash')].some(e => e.textContent === 'Snapshot restored.')`)
+	if n := conversations(); n != 1 {
+		t.Fatalf("%d conversations after the restore", n)
+	}
+	b.do("open the conversations", chromedp.Navigate(b.srv.URL+"/#/conversations"))
+	b.wait("the restored conversation", `[...document.querySelectorAll('#view tbody tr')].some(tr => tr.textContent.includes('Saved'))`)
+	b.noDialogs()
+}
+
+// TestBrowserFaultsAndRequests: the request log shows the account's API requests (parameters
+// as text), and the faults view arms a fault that fails the next matching request, then
+// deletes it.
+func TestBrowserFaultsAndRequests(t *testing.T) {
+	b := newTab(t)
+	b.rest("POST", "/v1/Conversations", map[string]string{"FriendlyName": "<i>x</i>"}, 201, nil)
+	b.do("open the request log", chromedp.Navigate(b.srv.URL+"/#/requests"))
+	b.signIn(testserver.AccountSid, testserver.AuthToken)
+	b.wait("the request", `[...document.querySelectorAll('#view tbody tr')].some(tr => tr.textContent.includes('/v1/Conversations') && tr.textContent.includes('201'))`)
+	b.do("open its parameters", chromedp.Click(chromedp.CSS(`#view tbody details summary`)))
+	b.wait("the parameters", `[...document.querySelectorAll('#view tbody pre')].some(p => p.textContent.includes('<i>x</i>'))`)
+	if n := evalAs[int](b, `document.querySelectorAll('#view i').length`); n != 0 {
+		t.Error("request parameters rendered as HTML")
+	}
+	b.shot("requests")
+
+	b.do("open the faults", chromedp.Navigate(b.srv.URL+"/#/faults"))
+	b.wait("no faults", `[...document.querySelectorAll('#view p.note')].some(p => p.textContent === 'No faults armed.')`)
+	b.do("arm a fault",
+		set(`form[aria-label="Fail API requests"] input[name=Method]`, "POST"),
+		set(`form[aria-label="Fail API requests"] input[name=Path]`, "/v1/Conversations"),
+		set(`form[aria-label="Fail API requests"] input[name=Status]`, "503"),
+		set(`form[aria-label="Fail API requests"] input[name=Code]`, "20503"),
+		set(`form[aria-label="Fail API requests"] input[name=Count]`, "2"),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Fail API requests"] button[type=submit]`)))
+	del := `document.querySelector('button[aria-label^="Delete fault FI"]')`
+	b.wait("the fault", del+` && [...document.querySelectorAll('#view tbody tr')].some(tr => tr.textContent.includes('POST /v1/Conversations') && tr.textContent.includes('2 of 2'))`)
+	b.shot("faults")
+	if code, body := b.srv.Do(t, "POST", "/v1/Conversations", map[string]string{"FriendlyName": "failed"}); code != 503 || !strings.Contains(string(body), `"code":20503`) {
+		t.Fatalf("request under the fault: %d %s", code, body)
+	}
+	// A fault firing is no change of the account's state (no event): open the views afresh.
+	b.do("open the request log", chromedp.Navigate(b.srv.URL+"/#/requests"))
+	b.wait("the failed request", `[...document.querySelectorAll('#view tbody tr')].some(tr => tr.textContent.includes('/v1/Conversations') && tr.textContent.includes('20503'))`)
+	b.do("open the faults", chromedp.Navigate(b.srv.URL+"/#/faults"))
+	b.wait("one left", `[...document.querySelectorAll('#view tbody tr')].some(tr => tr.textContent.includes('1 of 2'))`)
+	b.do("delete it", chromedp.Click(chromedp.CSS(`button[aria-label^="Delete fault FI"]`)))
+	b.wait("no faults", `[...document.querySelectorAll('#view p.note')].some(p => p.textContent === 'No faults armed.')`)
+	b.rest("POST", "/v1/Conversations", map[string]string{"FriendlyName": "after"}, 201, nil)
 	b.noDialogs()
 }
 

@@ -588,10 +588,10 @@
       try { items = await list('/parley/v1/Requests?' + q, 'requests', 300); } catch (e) {
         if (missing(e)) notAvailable(out, 'request log (/parley/v1/Requests)'); else flash(msg, e.message, true); return;
       }
-      fill(out, table(['Time', 'Method', 'Path', 'Status', 'Error', 'ms', 'Parameters'], items.map((r) => h('tr', {},
+      fill(out, table(['Time', 'Method', 'Path', 'Status', 'Error', 'ms', 'Parameters'], items.map((r) => { const ps = r.parameters || {}; return h('tr', {},
         h('td', {}, when(r.time)), h('td', {}, r.method), h('td', {class: 'mono'}, r.path),
         h('td', {}, h('span', {class: 'badge ' + (r.status < 400 ? 'ok' : 'bad')}, String(r.status))), h('td', {}, r.error_code ? String(r.error_code) : ''), h('td', {}, String(r.duration_ms === undefined ? '' : r.duration_ms)),
-        h('td', {}, r.params && Object.keys(r.params).length ? h('details', {}, h('summary', {}, Object.keys(r.params).length + (Object.keys(r.params).length === 1 ? ' parameter' : ' parameters')), h('pre', {}, pretty(r.params))) : ''))),
+        h('td', {}, Object.keys(ps).length ? h('details', {}, h('summary', {}, Object.keys(ps).length + (Object.keys(ps).length === 1 ? ' parameter' : ' parameters')), h('pre', {}, pretty(ps))) : '')); }),
       'No requests match.'));
     }
     return {refresh, onChange: () => true};
@@ -641,9 +641,9 @@
       }
       fill(out, table(['Fault', 'Matches', 'Effect', 'Remaining', ''], items.map((x) => h('tr', {},
         h('td', {class: 'mono'}, x.sid),
-        h('td', {}, x.target && x.target !== 'api' ? x.target + (x.url ? ' ' + x.url : '') : (x.method || '*') + ' ' + (x.path || '*')),
+        h('td', {}, x.target && x.target !== 'api' ? x.target + (x.target_url ? ' ' + x.target_url : '') : (x.method || '*') + ' ' + (x.path || '*')),
         h('td', {}, x.delay ? 'delay ' + x.delay : x.timeout ? 'timeout' : [x.status, x.code ? ' / ' + x.code : '', x.message ? ' ' + x.message : ''].join('')),
-        h('td', {}, x.count === undefined || x.count === null ? '' : String(x.count)),
+        h('td', {}, x.remaining === undefined || x.remaining === null ? '' : String(x.remaining) + (x.count ? ' of ' + x.count : '')),
         h('td', {}, h('button', {type: 'button', class: 'danger', 'aria-label': 'Delete fault ' + x.sid, onclick: guard(msg, async () => {
           await api('DELETE', '/parley/v1/Faults/' + encodeURIComponent(x.sid));
           refresh();
