@@ -359,8 +359,7 @@ func (a *App) Start(ctx context.Context) {
 func (a *App) Close() error {
 	var err error
 	a.closeOnce.Do(func() {
-		a.Hub.Close()
-		a.Changes.Close()
+		a.EndStreams()
 		a.mu.Lock()
 		stops := a.stops
 		a.stops = nil
@@ -373,6 +372,14 @@ func (a *App) Close() error {
 		}
 	})
 	return err
+}
+
+// EndStreams ends every open live stream (the hub's and the console's) and makes later ones
+// end at once; register it with http.Server.RegisterOnShutdown, as open streams would hold
+// Shutdown. Close calls it too.
+func (a *App) EndStreams() {
+	a.Hub.Close()
+	a.Changes.Close()
 }
 
 // run runs fn in a goroutine until ctx is done or stop is called; stop waits for it.
