@@ -2,6 +2,8 @@ module github.com/parley-dev/parley
 
 go 1.26.8
 
+toolchain go1.26.11
+
 require (
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/jackc/pgx/v5 v5.12.0
