@@ -34,18 +34,66 @@ type event struct {
 	FailedBuild string
 }
 
-// testState is what was seen of one test (or subtest) of a package.
+// testState is one run of a test (or subtest): with -count=N a test runs N times, and each
+// run is counted and reported when it ends.
 type testState struct {
-	name   string
-	action string // pass, fail, skip; "" while running
-	output []string
+	output    []string
+	hasSub    bool // subtests ran in this run
+	subFailed bool // one of them failed
 }
 
 // pkgState is what was seen of one package.
 type pkgState struct {
-	tests  map[string]*testState
-	order  []string // test names in the order they started
-	output []string // package-level output (Test == "")
+	tests            map[string]*testState // the current run of each test
+	output           []string              // package-level output (Test == "")
+	failed           strings.Builder       // output of the tests that failed
+	pass, fail, skip int
+	skips            []string // skip messages, one per skipped test
+}
+
+// parent returns the run of the test that name is a subtest of, or nil.
+func (p *pkgState) parent(name string) *testState {
+	for i := strings.LastIndexByte(name, '/'); i > 0; i = strings.LastIndexByte(name[:i], '/') {
+		if t := p.tests[name[:i]]; t != nil {
+			return t
+		}
+	}
+	return nil
+}
+
+// event records a test event. A test counts once per run: a test with subtests counts
+// through them, unless it failed while none of them did (it failed on its own).
+func (p *pkgState) event(e event) {
+	if e.Action == "run" || p.tests[e.Test] == nil {
+		p.tests[e.Test] = &testState{}
+		if par := p.parent(e.Test); par != nil {
+			par.hasSub = true
+		}
+	}
+	t := p.tests[e.Test]
+	switch e.Action {
+	case "output":
+		t.output = append(t.output, e.Output)
+	case "pass", "fail", "skip":
+		if e.Action == "fail" {
+			p.failed.WriteString(strings.Join(t.output, ""))
+			if par := p.parent(e.Test); par != nil {
+				par.subFailed = true
+			}
+		}
+		if t.hasSub && !(e.Action == "fail" && !t.subFailed) {
+			return
+		}
+		switch e.Action {
+		case "pass":
+			p.pass++
+		case "fail":
+			p.fail++
+		case "skip":
+			p.skip++
+			p.skips = append(p.skips, skipReason(t.output))
+		}
+	}
 }
 
 // report reads go test -json lines from r, writes the report to w and reports whether
@@ -103,34 +151,30 @@ func report(r io.Reader, w io.Writer) bool {
 					ok = false
 					failedPkgs = append(failedPkgs, e.Package)
 				}
-				pass, fail, skip, failedOutput := p.summarize(e.Package, e.Action == "fail")
-				counts.pass += pass
-				counts.fail += fail
-				counts.skip += skip
-				for _, t := range p.skipped() {
-					reason := skipReason(t.output)
+				counts.pass += p.pass
+				counts.fail += p.fail
+				counts.skip += p.skip
+				for _, reason := range p.skips {
 					if skips[reason] == 0 {
 						skipOrder = append(skipOrder, reason)
 					}
 					skips[reason]++
 				}
-				fmt.Fprint(w, failedOutput)
+				fmt.Fprint(w, p.failed.String())
+				if e.Action == "fail" && p.fail == 0 {
+					// Failed outside its tests (a panic, a TestMain exit, a timeout): its
+					// own output says why.
+					for _, o := range p.output {
+						if !strings.HasPrefix(o, "FAIL\t"+e.Package) {
+							fmt.Fprint(w, o)
+						}
+					}
+				}
 				fmt.Fprintln(w, packageLine(e, p))
 			}
 			continue
 		}
-		t := p.tests[e.Test]
-		if t == nil {
-			t = &testState{name: e.Test}
-			p.tests[e.Test] = t
-			p.order = append(p.order, e.Test)
-		}
-		switch e.Action {
-		case "output":
-			t.output = append(t.output, e.Output)
-		case "pass", "fail", "skip":
-			t.action = e.Action
-		}
+		p.event(e)
 	}
 	if err := sc.Err(); err != nil {
 		fmt.Fprintf(w, "testreport: reading go test output: %v\n", err)
@@ -182,69 +226,6 @@ func lastLine(out []string) string {
 		return ""
 	}
 	return strings.TrimSpace(out[len(out)-1])
-}
-
-// summarize counts the package's tests and returns the output to show for its failures.
-// A test counts once: a test with subtests counts through its subtests, unless it failed
-// while none of them did (it failed on its own). When the package failed but none of its
-// tests did (a panic, a TestMain exit, a timeout), its own output is what shows why.
-func (p *pkgState) summarize(name string, pkgFailed bool) (pass, fail, skip int, failedOutput string) {
-	var b strings.Builder
-	for _, test := range p.order {
-		t := p.tests[test]
-		if t.action == "fail" {
-			b.WriteString(strings.Join(t.output, ""))
-		}
-		if p.hasSubtests(test) && !(t.action == "fail" && !p.subtestFailed(test)) {
-			continue
-		}
-		switch t.action {
-		case "pass":
-			pass++
-		case "fail", "": // a test with no result when its package ended did not pass
-			fail++
-		case "skip":
-			skip++
-		}
-	}
-	if pkgFailed && fail == 0 {
-		for _, o := range p.output {
-			if strings.HasPrefix(o, "FAIL\t"+name) {
-				continue // the package's own FAIL line: packageLine prints it
-			}
-			b.WriteString(o)
-		}
-	}
-	return pass, fail, skip, b.String()
-}
-
-// skipped returns the package's skipped tests that count (see summarize).
-func (p *pkgState) skipped() []*testState {
-	var out []*testState
-	for _, name := range p.order {
-		if t := p.tests[name]; t.action == "skip" && !p.hasSubtests(name) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-func (p *pkgState) hasSubtests(name string) bool {
-	for other := range p.tests {
-		if strings.HasPrefix(other, name+"/") {
-			return true
-		}
-	}
-	return false
-}
-
-func (p *pkgState) subtestFailed(name string) bool {
-	for other, t := range p.tests {
-		if strings.HasPrefix(other, name+"/") && t.action == "fail" {
-			return true
-		}
-	}
-	return false
 }
 
 // location is the "file_test.go:12: " prefix testing puts before a logged message.

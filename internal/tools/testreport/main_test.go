@@ -130,3 +130,34 @@ func TestSkipReason(t *testing.T) {
 		t.Errorf("skipReason without a message = %q", got)
 	}
 }
+
+// With -count=N each run of a test counts, and a failed run is shown even when a later run
+// of the same test passes (a flaky test).
+func TestRepeatedRunsCountEach(t *testing.T) {
+	var in strings.Builder
+	in.WriteString(`{"Action":"start","Package":"example.com/x"}` + "\n")
+	for _, result := range []string{"pass", "fail", "pass"} {
+		in.WriteString(`{"Action":"run","Package":"example.com/x","Test":"TestFlaky"}` + "\n")
+		in.WriteString(`{"Action":"run","Package":"example.com/x","Test":"TestFlaky/sub"}` + "\n")
+		if result == "fail" {
+			in.WriteString(`{"Action":"output","Package":"example.com/x","Test":"TestFlaky/sub","Output":"    x_test.go:9: lost a race\n"}` + "\n")
+		}
+		in.WriteString(`{"Action":"` + result + `","Package":"example.com/x","Test":"TestFlaky/sub"}` + "\n")
+		in.WriteString(`{"Action":"` + result + `","Package":"example.com/x","Test":"TestFlaky"}` + "\n")
+		in.WriteString(`{"Action":"run","Package":"example.com/x","Test":"TestSkips"}` + "\n")
+		in.WriteString(`{"Action":"output","Package":"example.com/x","Test":"TestSkips","Output":"    x_test.go:3: needs a database\n"}` + "\n")
+		in.WriteString(`{"Action":"skip","Package":"example.com/x","Test":"TestSkips"}` + "\n")
+	}
+	in.WriteString(`{"Action":"fail","Package":"example.com/x","Elapsed":0.5}` + "\n")
+	var b strings.Builder
+	if report(strings.NewReader(in.String()), &b) {
+		t.Errorf("a run with a failed repetition passed")
+	}
+	out := b.String()
+	if strings.Count(out, "lost a race") != 1 {
+		t.Errorf("the failed run's output should show once:\n%s", out)
+	}
+	if !strings.Contains(out, "SKIPPED 3 tests: needs a database (3)\n") || !strings.HasSuffix(out, "2 passed, 1 failed, 3 skipped\n") {
+		t.Errorf("report:\n%s", out)
+	}
+}
