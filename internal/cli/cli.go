@@ -94,10 +94,7 @@ func (l listFlag) Set(v string) error {
 
 func splitList(s string) []string {
 	var out []string
-	for _, v := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
-		out = append(out, v)
-	}
-	return out
+	return append(out, strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })...)
 }
 
 func envOr(getenv func(string) string, key, def string) string {
