@@ -23,6 +23,7 @@ type Store interface {
 	ConversationStore
 	ParticipantStore
 	MessageStore
+	MediaStore // media.go
 	DeliveryStore
 	ConfigurationStore
 	WebhookStore
