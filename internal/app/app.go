@@ -42,6 +42,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/parley-dev/parley/internal/accesstoken"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -71,6 +72,8 @@ type Config struct {
 	PublicURL    string
 	TrustProxy   bool
 	MaxBodyBytes int64
+	// MaxMediaBytes limits one media upload (0: conv.DefaultMaxMediaBytes, Twilio's 150 MB).
+	MaxMediaBytes int64
 	// CarrierURL, when set, receives SMS/WhatsApp deliveries (else the outbox records them).
 	CarrierURL string
 	// Webhooks configures webhook delivery.
@@ -195,7 +198,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		sinks = append(conv.MultiSink{opts.Events}, sinks...)
 	}
 	a.Service = conv.NewService(a.Store, conv.Options{ControlClock: cp.Clock, SIDs: cp.SIDs, Events: sinks,
-		WebhookFormat: webhook.Format{}, PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout)})
+		WebhookFormat: webhook.Format{}, PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout), MaxMediaBytes: cfg.MaxMediaBytes})
 	// The clock offset stored by an earlier run or another replica.
 	if err := a.Service.SyncClock(ctx); err != nil {
 		return nil, err
@@ -228,7 +231,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		PollInterval: opts.DeliveryPoll, SendTimeout: opts.DeliverySendTimeout, Log: dlog})
 
 	api := httpapi.New(a.Service, log, httpapi.Options{PublicURL: cfg.PublicURL, TrustProxy: cfg.TrustProxy,
-		MaxBodyBytes: cfg.MaxBodyBytes})
+		MaxBodyBytes: cfg.MaxBodyBytes, Tokens: accesstoken.NewVerifier(accesstoken.ConvKeys{Store: a.Store}, a.Service.Now)})
 	mounts := a.mounts(api, httpapi.ParleyOptions{Notifier: a.Hub, StreamPoll: opts.StreamPoll,
 		StreamHeartbeat: opts.StreamHeartbeat, Faults: cp.Faults, Requests: cp.Requests})
 	if opts.Wrap != nil {
