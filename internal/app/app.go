@@ -319,7 +319,7 @@ func (a *App) Start(ctx context.Context) {
 		if iv == 0 {
 			iv = DefaultTimerInterval
 		}
-		a.stops = append(a.stops, runTimers(ctx, a.Service, a.log, iv, a.clock))
+		a.stops = append(a.stops, runTimers(ctx, mediaCollector{a.Service}, a.log, iv, a.clock))
 	}
 }
 

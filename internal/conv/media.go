@@ -26,6 +26,9 @@ const (
 	MediaURLTTL = 300 * time.Second
 	// UnattachedMediaTTL is how long a media item not attached to a message is kept.
 	UnattachedMediaTTL = 5 * time.Minute
+	// StaleUploadTTL is how long an upload may stream before it counts as abandoned (a crash
+	// mid-upload) and is collected.
+	StaleUploadTTL = time.Hour
 	// MaxMediaFilenameLen bounds the Filename of an upload (characters).
 	MaxMediaFilenameLen = 1024
 )
@@ -69,8 +72,8 @@ type MediaStore interface {
 	CreateMedia(ctx context.Context, m *Media) error
 	// PutMediaChunk writes chunk n (from 0) of an incomplete media item.
 	PutMediaChunk(ctx context.Context, mediaSid string, n int, data []byte) error
-	// CompleteMedia marks an upload complete with its size. ErrNotFound.
-	CompleteMedia(ctx context.Context, sid string, size int64) error
+	// CompleteMedia marks an upload complete with its size, dated at. ErrNotFound.
+	CompleteMedia(ctx context.Context, sid string, size int64, at time.Time) error
 	// GetMedia returns a complete media item of any account. ErrNotFound.
 	GetMedia(ctx context.Context, sid string) (*Media, error)
 	// GetMediaChunk returns chunk n of a media item. ErrNotFound past the last one.
@@ -80,9 +83,9 @@ type MediaStore interface {
 	AttachMedia(ctx context.Context, sid, conversationSid, messageSid string, at time.Time) error
 	// DeleteMedia deletes a media item with its chunks. ErrNotFound.
 	DeleteMedia(ctx context.Context, sid string) error
-	// DeleteStaleMedia deletes the unattached media items created before before (with
-	// incomplete uploads) and returns how many.
-	DeleteStaleMedia(ctx context.Context, before time.Time) (int64, error)
+	// DeleteStaleMedia deletes the unattached media items completed before completedBefore
+	// and the incomplete uploads started before startedBefore, and returns how many.
+	DeleteStaleMedia(ctx context.Context, completedBefore, startedBefore time.Time) (int64, error)
 }
 
 // MediaUpload is an upload: the raw bytes of one file and what describes them.
@@ -154,8 +157,8 @@ func (s *Service) UploadMedia(ctx context.Context, sc Scope, in MediaUpload) (*M
 	}
 	size, err := s.streamChunks(ctx, m.Sid, in.Body)
 	if err == nil {
-		m.Size = size
-		err = s.store.WithTx(ctx, func(tx Store) error { return tx.CompleteMedia(ctx, m.Sid, size) })
+		m.Size, m.DateUpdated = size, s.clock()
+		err = s.store.WithTx(ctx, func(tx Store) error { return tx.CompleteMedia(ctx, m.Sid, size, m.DateUpdated) })
 	}
 	if err != nil {
 		// Nothing of a failed upload stays. The cleanup runs even when ctx ended (the client
@@ -302,7 +305,8 @@ func (s *Service) CollectMedia(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.store.WithTx(ctx, func(tx Store) error {
 		var err error
-		n, err = tx.DeleteStaleMedia(ctx, s.now().Add(-UnattachedMediaTTL))
+		now := s.now()
+		n, err = tx.DeleteStaleMedia(ctx, now.Add(-UnattachedMediaTTL), now.Add(-StaleUploadTTL))
 		return err
 	})
 	return n, err

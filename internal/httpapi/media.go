@@ -39,7 +39,7 @@ type TokenVerifier interface {
 const multipartSlack = 64 << 10
 
 // mediaPath reports whether p is an MCS path: /v1/Services/{IS}/Media[/...] or .../MediaSet.
-func mediaPath(p string) bool {
+func IsMediaPath(p string) bool {
 	rest, ok := strings.CutPrefix(p, "/v1/Services/")
 	if !ok {
 		return false
@@ -50,7 +50,7 @@ func mediaPath(p string) bool {
 
 // mediaBodyLimit is the body limit of an MCS request, 0 when p is not one.
 func (a *API) mediaBodyLimit(r *http.Request) int64 {
-	if r.Method != http.MethodPost || !mediaPath(r.URL.Path) || strings.HasSuffix(r.URL.Path, "/MediaSet") {
+	if r.Method != http.MethodPost || !IsMediaPath(r.URL.Path) || strings.HasSuffix(r.URL.Path, "/MediaSet") {
 		return 0
 	}
 	return a.svc.MaxMediaBytes() + multipartSlack

@@ -256,7 +256,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.dispatch(w, 
 // dispatch authenticates a request with an account's credentials (HTTP Basic) and routes it
 // on a's mux: 404 (20404) for a path no route serves, 405 (20004) for a method it does not.
 func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
-	if mediaPath(r.URL.Path) { // the Media Content Service authenticates on its own (media.go)
+	if IsMediaPath(r.URL.Path) { // the Media Content Service authenticates on its own (media.go)
 		a.serveMedia(w, r)
 		return
 	}

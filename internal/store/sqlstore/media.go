@@ -50,8 +50,8 @@ func (s *Store) PutMediaChunk(ctx context.Context, mediaSid string, n int, data 
 }
 
 // CompleteMedia marks an upload complete with its size.
-func (s *Store) CompleteMedia(ctx context.Context, sid string, size int64) error {
-	return s.execOne(ctx, `UPDATE media SET complete = 1, size = ? WHERE sid = ? AND complete = 0`, size, sid)
+func (s *Store) CompleteMedia(ctx context.Context, sid string, size int64, at time.Time) error {
+	return s.execOne(ctx, `UPDATE media SET complete = 1, size = ?, date_updated = ? WHERE sid = ? AND complete = 0`, size, unix(at), sid)
 }
 
 // GetMedia returns a complete media item (of any account), or conv.ErrNotFound.
@@ -81,15 +81,16 @@ func (s *Store) DeleteMedia(ctx context.Context, sid string) error {
 	return s.execOne(ctx, `DELETE FROM media WHERE sid = ?`, sid)
 }
 
-// DeleteStaleMedia deletes the media items not attached to a message that were created before
-// before (unattached media garbage-collected, uploads left incomplete by a
-// crash), with their chunks. It returns how many it deleted.
-func (s *Store) DeleteStaleMedia(ctx context.Context, before time.Time) (int64, error) {
-	const stale = `SELECT sid FROM media WHERE message_sid IS NULL AND date_created < ?`
-	if _, err := s.exec(ctx, `DELETE FROM media_chunks WHERE media_sid IN (`+stale+`)`, unix(before)); err != nil {
+// DeleteStaleMedia deletes, with their chunks, the media items not attached to a message
+// that were completed before completedBefore or (incomplete uploads) started before
+// startedBefore. It returns how many it deleted.
+func (s *Store) DeleteStaleMedia(ctx context.Context, completedBefore, startedBefore time.Time) (int64, error) {
+	const where = `message_sid IS NULL AND ((complete = 1 AND date_updated < ?) OR (complete = 0 AND date_created < ?))`
+	args := []any{unix(completedBefore), unix(startedBefore)}
+	if _, err := s.exec(ctx, `DELETE FROM media_chunks WHERE media_sid IN (SELECT sid FROM media WHERE `+where+`)`, args...); err != nil {
 		return 0, err
 	}
-	res, err := s.exec(ctx, `DELETE FROM media WHERE message_sid IS NULL AND date_created < ?`, unix(before))
+	res, err := s.exec(ctx, `DELETE FROM media WHERE `+where, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -97,7 +98,7 @@ func (s *Store) DeleteStaleMedia(ctx context.Context, before time.Time) (int64, 
 	return n, s.mapErr(err)
 }
 
-// mediaJSON encodes a message's media list for the messages.media column ('' for none).
+// mediaJSON encodes a message's media list for the messages.media column (” for none).
 func mediaJSON(refs []conv.MediaRef) (string, error) {
 	if len(refs) == 0 {
 		return "", nil
