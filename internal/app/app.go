@@ -45,6 +45,7 @@ import (
 	"github.com/parley-dev/parley/internal/accesstoken"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -209,7 +210,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		Retention: cfg.Webhooks.Retention, PollInterval: opts.WebhookPoll, Wake: notify.C(), Log: log})
 	carrier := opts.Carrier
 	if carrier == nil {
-		if carrier, err = newCarrier(a.Service, cfg.CarrierURL); err != nil {
+		if carrier, err = newCarrier(a.Service, cfg.CarrierURL, cfg.PublicURL); err != nil {
 			return nil, err
 		}
 	}
@@ -260,13 +261,17 @@ func (a *App) mounts(api *httpapi.API, parley httpapi.ParleyOptions) []httpapi.M
 
 // newCarrier returns the carrier of SMS/WhatsApp deliveries: a Forwarder to url when it is
 // set, else the outbox log.
-func newCarrier(svc *conv.Service, url string) (delivery.Carrier, error) {
+func newCarrier(svc *conv.Service, url, publicURL string) (delivery.Carrier, error) {
 	if url == "" {
 		return delivery.NewOutbox(svc), nil
 	}
 	f, err := delivery.NewForwarder(url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("serve: -carrier-url: %w", err)
+	}
+	if publicURL != "" { // a carrier fetches media from Parley's public address
+		base := strings.TrimRight(publicURL, "/")
+		f.WithMediaURL(func(ctx context.Context, sid string) (string, error) { return svc.TemporaryMediaURL(ctx, base, sid) })
 	}
 	return f, nil
 }

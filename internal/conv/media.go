@@ -345,3 +345,36 @@ func linkMedia(ctx context.Context, tx Store, m *Message, at time.Time) error {
 	}
 	return nil
 }
+
+// ChannelMedia returns what an SMS or WhatsApp recipient gets of m: its first media item and
+// no body when it has media (Twilio sends non-chat participants one media item and drops the
+// text), else no media and the body.
+func ChannelMedia(m *Message) (mediaSid string, body *string) {
+	if len(m.Media) == 0 {
+		return "", m.Body
+	}
+	return m.Media[0].Sid, nil
+}
+
+// TemporaryMediaURL returns a temporary content URL of media sid on base (scheme://host):
+// signed, valid for MediaURLTTL, fetched without credentials. Errors: 404 4041 (gone).
+func (s *Service) TemporaryMediaURL(ctx context.Context, base, sid string) (string, error) {
+	m, err := s.store.GetMedia(ctx, sid)
+	if errors.Is(err, ErrNotFound) {
+		return "", mediaNotFound()
+	} else if err != nil {
+		return "", err
+	}
+	return s.temporaryURL(ctx, base, m)
+}
+
+func (s *Service) temporaryURL(ctx context.Context, base string, m *Media) (string, error) {
+	exp, sig, err := s.SignMediaURL(ctx, m)
+	if err != nil {
+		return "", err
+	}
+	return base + MediaPath(m.ServiceSid, m.Sid) + "/Content?Expires=" + strconv.FormatInt(exp, 10) + "&Signature=" + sig, nil
+}
+
+// MediaPath is the MCS path of a media item.
+func MediaPath(serviceSid, sid string) string { return "/v1/Services/" + serviceSid + "/Media/" + sid }

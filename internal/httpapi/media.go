@@ -7,7 +7,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -148,18 +147,17 @@ type mediaJSON struct {
 // mediaResource shapes m; withTemporary adds a fresh links.content_direct_temporary (fetch
 // and MediaSet; Twilio's create reply has only links.content).
 func (a *API) mediaResource(r *http.Request, m *conv.Media, withTemporary bool) (mediaJSON, error) {
-	u := "/v1/Services/" + m.ServiceSid + "/Media/" + m.Sid
+	u := conv.MediaPath(m.ServiceSid, m.Sid)
 	out := mediaJSON{Sid: m.Sid, AccountSid: m.AccountSid, ServiceSid: m.ServiceSid, DateCreated: twDate(m.DateCreated),
 		DateUpdated: twDate(m.DateUpdated), DateUploadUpdated: twDate(m.DateCreated), ChannelSid: nullable(m.ConversationSid),
 		MessageSid: nullable(m.MessageSid), Size: m.Size, ContentType: m.ContentType, Filename: nullable(m.Filename),
 		Author: m.Author, Category: m.Category, URL: u, Links: map[string]string{"content": u + "/Content"}}
 	if withTemporary {
-		exp, sig, err := a.svc.SignMediaURL(r.Context(), m)
+		tu, err := a.svc.TemporaryMediaURL(r.Context(), a.baseURL(r), m.Sid)
 		if err != nil {
 			return out, err
 		}
-		out.Links["content_direct_temporary"] = a.baseURL(r) + u + "/Content?" + url.Values{
-			"Expires": {strconv.FormatInt(exp, 10)}, "Signature": {sig}}.Encode()
+		out.Links["content_direct_temporary"] = tu
 	}
 	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/parley-dev/parley/internal/accesstoken"
 	"github.com/parley-dev/parley/internal/conv"
+	"github.com/parley-dev/parley/internal/delivery"
 	"github.com/parley-dev/parley/internal/store/storetest"
 	"github.com/parley-dev/parley/internal/testserver"
 )
@@ -484,4 +485,64 @@ func TestMediaUpload100MB(t *testing.T) {
 	if peak > 64<<20 {
 		t.Errorf("peak heap %d bytes: the upload was not streamed", peak)
 	}
+}
+
+// signalCarrier records through the outbox and then tells the test.
+type signalCarrier struct {
+	next delivery.Carrier
+	done chan string
+}
+
+func (c signalCarrier) Send(ctx context.Context, o *conv.Outbound) (delivery.Result, error) {
+	r, err := c.next.Send(ctx, o)
+	c.done <- o.Delivery.Sid
+	return r, err
+}
+
+// TestMediaToSMS: an SMS recipient's outbox entry carries the media (a temporary URL fetched
+// without credentials) and no text.
+func TestMediaToSMS(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		srv := testserver.New(t, e)
+		done := make(chan string, 4)
+		srv.Carrier.Set(signalCarrier{next: delivery.NewOutbox(srv.Service), done: done})
+		is := defaultService(t, srv, testserver.AccountSid, testserver.AuthToken)
+		st, b := srv.Do(t, "POST", "/v1/Conversations", nil)
+		if st != 201 {
+			t.Fatalf("conversation: %d %s", st, b)
+		}
+		ch := decode[struct {
+			Sid string `json:"sid"`
+		}](t, b).Sid
+		st, b = srv.Do(t, "POST", "/v1/Conversations/"+ch+"/Participants", map[string]string{
+			"MessagingBinding.Address": "+15550001111", "MessagingBinding.ProxyAddress": "+15550002222"})
+		if st != 201 {
+			t.Fatalf("participant: %d %s", st, b)
+		}
+		m := upload(t, srv, is, []byte("GIF89a"), "image/gif")
+		if st, b = srv.Do(t, "POST", "/v1/Conversations/"+ch+"/Messages", map[string]string{"MediaSid": m.Sid, "Body": "look"}); st != 201 {
+			t.Fatalf("message: %d %s", st, b)
+		}
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second): // a safety net against a hang, not a timing assertion
+			t.Fatal("the SMS delivery was never made")
+		}
+		st, b = srv.Do(t, "GET", "/parley/v1/Outbox?ConversationSid="+ch, nil)
+		out := decode[struct {
+			Messages []struct {
+				Body     *string `json:"body"`
+				MediaSid *string `json:"media_sid"`
+				MediaURL *string `json:"media_url"`
+			} `json:"messages"`
+		}](t, b)
+		if st != 200 || len(out.Messages) != 1 || out.Messages[0].Body != nil || out.Messages[0].MediaSid == nil ||
+			*out.Messages[0].MediaSid != m.Sid || out.Messages[0].MediaURL == nil {
+			t.Fatalf("outbox: %d %s", st, b)
+		}
+		resp, body := raw(t, "GET", *out.Messages[0].MediaURL, nil, nil, "", "")
+		if resp.StatusCode != 200 || string(body) != "GIF89a" {
+			t.Fatalf("media URL: %d %q", resp.StatusCode, body)
+		}
+	})
 }

@@ -36,3 +36,6 @@ CREATE TABLE media_chunks (
 -- The media of a message as its JSON shows them: a JSON array of {sid, size, content_type,
 -- filename}, '' when the message has none.
 ALTER TABLE messages ADD COLUMN media TEXT NOT NULL DEFAULT '';
+
+-- The media item an SMS/WhatsApp recipient gets (one at most, as at Twilio), '' for none.
+ALTER TABLE outbox ADD COLUMN media_sid TEXT NOT NULL DEFAULT '';
