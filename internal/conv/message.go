@@ -255,6 +255,9 @@ func (s *Service) CreateMessage(ctx context.Context, sc Scope, convRef string, i
 			}
 			deliveries = append(deliveries, d)
 		}
+		if err := s.pushMessageAdded(ctx, tx, c, m, ps); err != nil { // push.go: the push outbox
+			return err
+		}
 		if c.State == StateInactive {
 			c.State, c.DateUpdated, activated = StateActive, s.clock(), true
 			if err := tx.UpdateConversation(ctx, c); err != nil {

@@ -24,6 +24,7 @@ type Store interface {
 	ParticipantStore
 	MessageStore
 	MediaStore // media.go
+	PushStore  // push.go
 	DeliveryStore
 	ConfigurationStore
 	WebhookStore

@@ -51,6 +51,7 @@ type ParleyOptions struct {
 // same account credentials:
 //
 //	GET /parley/v1/Outbox                                   what the log carrier "sent"
+//	GET /parley/v1/Push                                     the push notifications recorded (push.go)
 //	GET /parley/v1/Users/{Identity}/Stream                  live message stream (default service)
 //	GET /parley/v1/Services/{ChatServiceSid}/Users/{Identity}/Stream
 //	GET /parley/v1/Webhooks/Deliveries                      the webhook delivery log (webhooks.go)
@@ -76,6 +77,7 @@ func NewParley(api *API, opts ParleyOptions) *Parley {
 	}
 	p := &Parley{api: api.withMux(), opts: opts}
 	p.api.route("GET", "/parley/v1/Outbox", p.listOutbox)
+	p.api.route("GET", "/parley/v1/Push", p.listPushes) // push.go
 	p.api.route("GET", "/parley/v1/Users/{Identity}/Stream", p.stream)
 	p.api.route("GET", "/parley/v1/Services/{ChatServiceSid}/Users/{Identity}/Stream", p.stream)
 	p.webhookDeliveryRoutes() // webhooks.go

@@ -1,4 +1,4 @@
--- Media Content Service (MCS): uploaded media and their bytes. The other engine has the same
+-- Media Content Service (MCS): uploaded media and their bytes; the push outbox. The other engine has the same
 -- tables in internal/store/postgres/migrations/0008_media.sql.
 
 -- One row per media item. complete is 0 while the upload streams in (such a row is never
@@ -39,3 +39,30 @@ ALTER TABLE messages ADD COLUMN media TEXT NOT NULL DEFAULT '';
 
 -- The media item an SMS/WhatsApp recipient gets (one at most, as at Twilio), '' for none.
 ALTER TABLE outbox ADD COLUMN media_sid TEXT NOT NULL DEFAULT '';
+
+-- The device token of a push binding (the chat gateway's registrations); pushes go to it.
+ALTER TABLE push_bindings ADD COLUMN address TEXT NOT NULL DEFAULT '';
+CREATE INDEX push_bindings_device ON push_bindings(service_sid, identity, binding_type, address);
+
+-- The push outbox: every push Parley would have sent to FCM or APNs, written in the
+-- transaction of the change that caused it. A log: no foreign keys.
+CREATE TABLE push_notifications (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	sid TEXT NOT NULL UNIQUE,
+	account_sid TEXT NOT NULL,
+	service_sid TEXT NOT NULL,
+	conversation_sid TEXT NOT NULL,
+	message_sid TEXT NOT NULL DEFAULT '',
+	binding_sid TEXT NOT NULL,
+	binding_type TEXT NOT NULL,
+	credential_sid TEXT NOT NULL,
+	identity TEXT NOT NULL,
+	address TEXT NOT NULL,
+	message_type TEXT NOT NULL,
+	body TEXT NOT NULL,
+	sound TEXT,
+	badge INTEGER,
+	data TEXT NOT NULL, -- JSON object of strings
+	date_created INTEGER NOT NULL
+);
+CREATE INDEX push_notifications_account ON push_notifications(account_sid, seq);
