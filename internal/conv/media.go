@@ -8,6 +8,8 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -54,8 +56,11 @@ type Media struct {
 	Filename        string // "" when none was given
 	Author          string // the uploader's identity, "system" for REST (Basic) uploads
 	Category        string
-	DateCreated     time.Time
-	DateUpdated     time.Time
+	// ExternalURL, for the media of an inbound MMS (POST /parley/v1/Inbound MediaUrl), is
+	// where its content is: it has no stored bytes and its content URLs redirect there.
+	ExternalURL string
+	DateCreated time.Time
+	DateUpdated time.Time
 }
 
 // MediaRef is a media item as a message lists it.
@@ -378,3 +383,31 @@ func (s *Service) temporaryURL(ctx context.Context, base string, m *Media) (stri
 
 // MediaPath is the MCS path of a media item.
 func MediaPath(serviceSid, sid string) string { return "/v1/Services/" + serviceSid + "/Media/" + sid }
+
+// externalMedia records the media of an inbound message in conversation c: its content stays
+// at rawURL (Parley has no internet access to fetch it), so it has no bytes and size 0.
+// Errors: 20422 (not an absolute http(s) URL).
+func (s *Service) externalMedia(ctx context.Context, c *Conversation, author, rawURL, contentType string) (*Media, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, invalid(20422, "Invalid Parameter: MediaUrl %q is not an absolute http(s) URL", rawURL)
+	}
+	if contentType == "" {
+		contentType = "application/octet-stream"
+	} else if !validMediaType(contentType) {
+		return nil, invalid(50511, "Invalid message media content type: %q is not a MIME type", contentType)
+	}
+	now := s.clock()
+	m := &Media{Sid: s.sids.New(PrefixMedia), AccountSid: c.AccountSid, ServiceSid: c.ServiceSid, ContentType: contentType,
+		Filename: path.Base(u.Path), Author: author, Category: MediaCategoryMedia, ExternalURL: rawURL, DateCreated: now, DateUpdated: now}
+	if m.Filename == "/" || m.Filename == "." {
+		m.Filename = ""
+	}
+	err = s.store.WithTx(ctx, func(tx Store) error {
+		if err := tx.CreateMedia(ctx, m); err != nil {
+			return err
+		}
+		return tx.CompleteMedia(ctx, m.Sid, 0, now)
+	})
+	return m, err
+}

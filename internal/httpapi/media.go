@@ -267,6 +267,10 @@ func (a *API) mediaContent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if m.ExternalURL != "" { // an inbound MMS's media: its content is where the carrier left it
+		http.Redirect(w, r, m.ExternalURL, http.StatusFound)
+		return nil
+	}
 	body := a.svc.MediaContent(r.Context(), m)
 	defer body.Close()
 	h := w.Header()

@@ -13,14 +13,14 @@ import (
 // Media Content Service rows: media (one per item) and media_chunks (its bytes).
 
 const mediaCols = `seq, sid, account_sid, service_sid, conversation_sid, message_sid, content_type, size, filename, author,
-	category, date_created, date_updated`
+	category, date_created, date_updated, external_url`
 
 func scanMedia(r rowScanner) (*conv.Media, error) {
 	var m conv.Media
 	var convSid, msgSid, filename sql.NullString
 	var dc, du int64
 	if err := r.Scan(&m.Seq, &m.Sid, &m.AccountSid, &m.ServiceSid, &convSid, &msgSid, &m.ContentType, &m.Size, &filename,
-		&m.Author, &m.Category, &dc, &du); err != nil {
+		&m.Author, &m.Category, &dc, &du, &m.ExternalURL); err != nil {
 		return nil, err
 	}
 	m.ConversationSid, m.MessageSid, m.Filename = convSid.String, msgSid.String, filename.String
@@ -33,8 +33,9 @@ func emptyNull(s string) sql.NullString { return sql.NullString{String: s, Valid
 // CreateMedia inserts an incomplete media row (its upload starts) and sets m.Seq.
 func (s *Store) CreateMedia(ctx context.Context, m *conv.Media) error {
 	seq, err := s.insertSeq(ctx, `INSERT INTO media (sid, account_sid, service_sid, conversation_sid, message_sid, content_type, size,
-		filename, author, category, complete, date_created, date_updated) VALUES (?, ?, ?, NULL, NULL, ?, 0, ?, ?, ?, 0, ?, ?)`,
-		m.Sid, m.AccountSid, m.ServiceSid, m.ContentType, emptyNull(m.Filename), m.Author, m.Category, unix(m.DateCreated), unix(m.DateUpdated))
+		filename, author, category, complete, date_created, date_updated, external_url) VALUES (?, ?, ?, NULL, NULL, ?, 0, ?, ?, ?, 0, ?, ?, ?)`,
+		m.Sid, m.AccountSid, m.ServiceSid, m.ContentType, emptyNull(m.Filename), m.Author, m.Category, unix(m.DateCreated), unix(m.DateUpdated),
+		m.ExternalURL)
 	m.Seq = seq
 	return err
 }

@@ -18,6 +18,8 @@ CREATE TABLE media (
 	author TEXT NOT NULL,
 	category TEXT NOT NULL,
 	complete INTEGER NOT NULL DEFAULT 0,
+	-- An inbound MMS's media: where its content is (a redirect); it has no chunks.
+	external_url TEXT NOT NULL DEFAULT '',
 	date_created INTEGER NOT NULL,
 	date_updated INTEGER NOT NULL
 );
