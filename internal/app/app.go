@@ -23,10 +23,16 @@
 //   - the timer loop: due conversation timers every Config.TimerInterval;
 //   - the control plane's clock loop: it re-reads the shared clock offset (another replica may
 //     have moved it) and, when the clock moves, applies due timers and wakes the dispatchers;
+//   - on PostgreSQL, the replica relay (delivery.Relay over LISTEN/NOTIFY): it tells the other
+//     replicas when a message is added here and wakes this replica's streams when one is added
+//     there, so streams wait on wake-ups and poll only every StreamSafetyPoll;
 //   - inside the store, while it is open: SQLite's WAL checkpointer (internal/store/sqlite).
 //
 // The hub (delivery.Hub) wakes the delivery dispatcher and the live streams when a message is
 // added; Close closes it, which ends the streams.
+//
+// Credentials: the configuration is the truth at start-up (conv.SyncCredentials): accounts
+// and API keys no longer configured stop authenticating.
 //
 // Adding a front door (a WebSocket chat gateway at /v3/wsconnect, a web console at /) is one
 // more entry in mounts; it gets the same body limit, panic handling and 404s.
@@ -63,10 +69,12 @@ type Config struct {
 	DB string
 	// SQLiteSynchronous is SQLite's synchronous pragma (NORMAL or FULL).
 	SQLiteSynchronous string
-	// Accounts are ensured at start-up. When there are none, the development account (made
-	// once, kept in the store) and its default service are.
+	// Accounts are the accounts that authenticate: at start-up each is created or gets its
+	// token, and every other stored account is retired (conv.SyncCredentials: it stops
+	// authenticating, its data stays). When there are none, the development account (made
+	// once, kept in the store) and its default service are, and every other one is retired.
 	Accounts []Account
-	// APIKeys are ensured at start-up.
+	// APIKeys are the API keys that authenticate; every other stored key is deleted.
 	APIKeys []APIKey
 	// PublicURL, TrustProxy and MaxBodyBytes are the front door's (httpapi.Options);
 	// MaxBodyBytes applies to every route.
@@ -77,6 +85,10 @@ type Config struct {
 	MaxMediaBytes int64
 	// CarrierURL, when set, receives SMS/WhatsApp deliveries (else the outbox records them).
 	CarrierURL string
+	// MaxStreams and MaxStreamsPerAccount cap the live streams open at once, in all and per
+	// account (0: httpapi's defaults; negative: no cap). Past them a stream gets 503 (20503),
+	// respectively 429 (20429).
+	MaxStreams, MaxStreamsPerAccount int
 	// Webhooks configures webhook delivery.
 	Webhooks WebhookConfig
 	// TimerInterval is how often due conversation timers are applied (0:
@@ -137,7 +149,9 @@ type Options struct {
 	Wrap func(path string, h http.Handler) http.Handler
 	// Polling and timeouts of the workers and streams (0: their packages' defaults).
 	DeliveryPoll, DeliverySendTimeout, WebhookPoll time.Duration
-	StreamPoll, StreamHeartbeat                    time.Duration
+	// StreamPoll 0 is StreamSafetyPoll: every writer wakes the streams (the hub in this
+	// process, the relay from other PostgreSQL replicas).
+	StreamPoll, StreamHeartbeat time.Duration
 	// DeliveryLog receives delivery dispatch failures (nil: Log).
 	DeliveryLog *slog.Logger
 }
@@ -158,6 +172,7 @@ type App struct {
 	clock     func() time.Time
 	ownStore  bool
 	delivery  *delivery.Dispatcher
+	relay     *delivery.Relay // nil unless the store broadcasts (PostgreSQL)
 	handler   http.Handler
 	mu        sync.Mutex
 	stops     []func()
@@ -195,6 +210,10 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	a.Hub = delivery.NewHub()       // wakes the delivery dispatcher and the live streams
 	notify := webhook.NewNotifier() // wakes the webhook dispatcher after changes with webhooks
 	sinks := conv.MultiSink{a.Hub, notify}
+	if b, ok := a.Store.(delivery.Broadcaster); ok { // PostgreSQL: LISTEN/NOTIFY between replicas
+		a.relay = delivery.NewRelay(b, a.Hub, log)
+		sinks = append(sinks, a.relay)
+	}
 	if opts.Events != nil {
 		sinks = append(conv.MultiSink{opts.Events}, sinks...)
 	}
@@ -233,8 +252,13 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 
 	api := httpapi.New(a.Service, log, httpapi.Options{PublicURL: cfg.PublicURL, TrustProxy: cfg.TrustProxy,
 		MaxBodyBytes: cfg.MaxBodyBytes, Tokens: accesstoken.NewVerifier(accesstoken.ConvKeys{Store: a.Store}, a.Service.Now)})
-	mounts := a.mounts(api, httpapi.ParleyOptions{Notifier: a.Hub, StreamPoll: opts.StreamPoll,
-		StreamHeartbeat: opts.StreamHeartbeat, Faults: cp.Faults, Requests: cp.Requests})
+	streamPoll := opts.StreamPoll
+	if streamPoll <= 0 {
+		streamPoll = StreamSafetyPoll
+	}
+	mounts := a.mounts(api, httpapi.ParleyOptions{Notifier: a.Hub, StreamPoll: streamPoll,
+		StreamHeartbeat: opts.StreamHeartbeat, MaxStreams: cfg.MaxStreams, MaxStreamsPerAccount: cfg.MaxStreamsPerAccount,
+		Faults: cp.Faults, Requests: cp.Requests})
 	if opts.Wrap != nil {
 		for i, m := range mounts {
 			mounts[i].Handler = opts.Wrap(m.Path, m.Handler)
@@ -276,36 +300,28 @@ func newCarrier(svc *conv.Service, url, publicURL string) (delivery.Carrier, err
 	return f, nil
 }
 
-// ensureCredentials stores the configured accounts and API keys, or the development account
-// and its default service when no account is configured.
+// StreamSafetyPoll is how often a live stream looks for deliveries without a wake-up. Every
+// writer wakes the streams (the hub in this process; on PostgreSQL the relay, from the other
+// replicas; SQLite has no other writer), so the poll is only a safety net.
+const StreamSafetyPoll = 30 * time.Second
+
+// ensureCredentials makes the configured accounts and API keys the ones that authenticate
+// (conv.SyncCredentials), or the development account and its default service when no account
+// is configured.
 func (a *App) ensureCredentials(ctx context.Context) error {
-	svc := a.Service
-	for _, c := range a.cfg.Accounts {
-		acct, err := svc.EnsureAccount(ctx, c.Sid, c.AuthToken)
-		if err != nil {
-			return fmt.Errorf("serve: account %s: %w", c.Sid, err)
-		}
-		a.Accounts = append(a.Accounts, acct)
+	accounts := make([]conv.ConfiguredAccount, len(a.cfg.Accounts))
+	for i, c := range a.cfg.Accounts {
+		accounts[i] = conv.ConfiguredAccount{Sid: c.Sid, AuthToken: c.AuthToken}
 	}
-	if len(a.Accounts) == 0 {
-		acct, err := svc.EnsureDevAccount(ctx)
-		if err != nil {
-			return fmt.Errorf("serve: development account: %w", err)
-		}
-		if _, err := svc.ResolveService(ctx, conv.Scope{AccountSid: acct.Sid}); err != nil {
-			return err
-		}
-		a.Accounts = append(a.Accounts, acct)
+	keys := make([]conv.ConfiguredAPIKey, len(a.cfg.APIKeys))
+	for i, k := range a.cfg.APIKeys {
+		keys[i] = conv.ConfiguredAPIKey{Sid: k.Sid, Secret: k.Secret, AccountSid: k.AccountSid}
 	}
-	for _, k := range a.cfg.APIKeys {
-		owner := k.AccountSid
-		if owner == "" {
-			owner = a.Accounts[0].Sid
-		}
-		if err := svc.PutAPIKey(ctx, owner, k.Sid, k.Secret); err != nil {
-			return fmt.Errorf("serve: API key %s: %w", k.Sid, err)
-		}
+	accts, err := a.Service.SyncCredentials(ctx, accounts, keys)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
 	}
+	a.Accounts = accts
 	return nil
 }
 
@@ -314,12 +330,15 @@ func (a *App) Handler() http.Handler { return a.handler }
 
 // Start runs the background workers until ctx is done or Close is called: the webhook
 // dispatcher (deliveries enqueued before a crash are sent at once), the delivery dispatcher,
-// the timer loop and the control plane's clock loop.
+// the timer loop, the control plane's clock loop and, on PostgreSQL, the replica relay.
 func (a *App) Start(ctx context.Context) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.stops = append(a.stops, run(ctx, a.Webhooks.Run), run(ctx, a.delivery.Run),
 		a.Control.Run(ctx, a.Service, a.Webhooks, a.Hub, a.log))
+	if a.relay != nil {
+		a.stops = append(a.stops, run(ctx, a.relay.Run))
+	}
 	if iv := a.cfg.TimerInterval; iv >= 0 {
 		if iv == 0 {
 			iv = DefaultTimerInterval

@@ -221,6 +221,57 @@ func TestDevelopmentAccount(t *testing.T) {
 	}
 }
 
+// TestResetKeepsSyncedCredentials checks the control plane's Reset keeps what the credential
+// sync wrote: after a reset the development account (and a configured one) still
+// authenticate, and a restart finds the same development account rather than making another.
+func TestResetKeepsSyncedCredentials(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "parley.db")
+	a, err := app.New(ctx, app.Config{DB: db}, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := *a.Accounts[0]
+	if err := a.Service.Reset(ctx, dev.Sid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Service.Authenticate(ctx, dev.Sid, dev.AuthToken); err != nil {
+		t.Errorf("development account after a reset: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a, err = app.New(ctx, app.Config{DB: db}, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Accounts[0]; got.Sid != dev.Sid || got.AuthToken != dev.AuthToken {
+		t.Errorf("development account after a reset and a restart: %s:%s, want %s:%s", got.Sid, got.AuthToken, dev.Sid, dev.AuthToken)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := app.Config{DB: db, Accounts: []app.Account{{Sid: acct, AuthToken: token}},
+		APIKeys: []app.APIKey{{Sid: "SK" + strings.Repeat("e", 32), Secret: "keysecret"}}}
+	a, err = app.New(ctx, cfg, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.Service.Reset(ctx, acct); err != nil {
+		t.Fatal(err)
+	}
+	for user, pass := range map[string]string{acct: token, "SK" + strings.Repeat("e", 32): "keysecret"} {
+		if _, err := a.Service.Authenticate(ctx, user, pass); err != nil {
+			t.Errorf("%s after a reset: %v", user, err)
+		}
+	}
+	if _, err := a.Service.Authenticate(ctx, dev.Sid, dev.AuthToken); err == nil {
+		t.Errorf("the development account still authenticates with an account configured")
+	}
+}
+
 // TestBadCarrierURL checks New refuses a carrier URL that is not absolute http(s).
 func TestBadCarrierURL(t *testing.T) {
 	_, err := app.New(context.Background(), app.Config{DB: filepath.Join(t.TempDir(), "p.db"), CarrierURL: "ftp://x"}, app.Options{})

@@ -84,6 +84,10 @@ func (a *API) serveMedia(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent) // preflight: no credentials
 		return
 	}
+	if err := checkRequestText(r); err != nil { // door.go
+		a.writeError(w, r, err)
+		return
+	}
 	if p := r.URL.Path; p != path.Clean(p) {
 		a.writeError(w, r, conv.NotFound())
 		return
@@ -199,6 +203,11 @@ func (a *API) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 				in.Filename = part.FileName()
 			}
 			break
+		}
+	}
+	for what, v := range map[string]string{"Filename": in.Filename, "Content-Type": in.ContentType} {
+		if why := badText(v); why != "" {
+			return textError(what, why)
 		}
 	}
 	in.Body = limitErr{r: in.Body, tooLarge: a.svc.MediaTooLarge()}

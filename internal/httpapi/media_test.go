@@ -203,6 +203,8 @@ func TestMediaBadInput(t *testing.T) {
 		wantErr(t, "malformed content type", resp, b, 400, 50511)
 		resp, b = post("/v1/Services/"+is+"/Media?Category=pictures", []byte("x"), map[string]string{"Content-Type": "image/png"})
 		wantErr(t, "bad category", resp, b, 400, 20422)
+		resp, b = post("/v1/Services/"+is+"/Media?Filename=a%00b", []byte("x"), map[string]string{"Content-Type": "image/png"})
+		wantErr(t, "NUL in the filename", resp, b, 400, 20422)
 		resp, b = post("/v1/Services/"+is2+"/Media", []byte("x"), map[string]string{"Content-Type": "image/png"})
 		wantErr(t, "another account's service", resp, b, 404, 20404)
 		resp, b = raw(t, "POST", srv.URL+"/v1/Services/"+is+"/Media", []byte("x"), map[string]string{"Content-Type": "image/png"}, "", "")

@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -41,11 +39,27 @@ type ParleyOptions struct {
 	StreamHeartbeat time.Duration
 	// StreamBatch is the most events read from the store at once (default 100).
 	StreamBatch int
+	// MaxStreams caps the live streams open at once on this server (default
+	// DefaultMaxStreams; negative: no cap). Past it a stream is refused with 503 (20503).
+	MaxStreams int
+	// MaxStreamsPerAccount caps one account's open streams (default
+	// DefaultMaxStreamsPerAccount; negative: no cap). Past it: 429 (20429).
+	MaxStreamsPerAccount int
+	// StreamWorkers is how many streams may read or settle deliveries at once (default
+	// DefaultStreamWorkers); the others wait their turn.
+	StreamWorkers int
 	// Control plane (control.go): the fault registry and request log the Faults and Requests
 	// endpoints read (nil: those endpoints answer 501).
 	Faults   *faults.Registry
 	Requests *reqlog.Log
 }
+
+// Defaults of the stream caps.
+const (
+	DefaultMaxStreams           = 5000
+	DefaultMaxStreamsPerAccount = 1000
+	DefaultStreamWorkers        = 8
+)
 
 // Parley serves Parley's own endpoints, outside Twilio's /v1 API and authenticated with the
 // same account credentials:
@@ -59,8 +73,10 @@ type ParleyOptions struct {
 //
 // The stream is Server-Sent Events (text/event-stream), see stream.
 type Parley struct {
-	api  *API
-	opts ParleyOptions
+	api     *API
+	opts    ParleyOptions
+	streams *streamSlots    // stream_limits.go
+	shared  *sharedMessages // stream_share.go
 }
 
 // NewParley returns the handler of Parley's own endpoints, behind api's front door: the same
@@ -75,7 +91,17 @@ func NewParley(api *API, opts ParleyOptions) *Parley {
 	if opts.StreamBatch <= 0 {
 		opts.StreamBatch = DefaultStreamBatch
 	}
-	p := &Parley{api: api.withMux(), opts: opts}
+	if opts.MaxStreams == 0 {
+		opts.MaxStreams = DefaultMaxStreams
+	}
+	if opts.MaxStreamsPerAccount == 0 {
+		opts.MaxStreamsPerAccount = DefaultMaxStreamsPerAccount
+	}
+	if opts.StreamWorkers <= 0 {
+		opts.StreamWorkers = DefaultStreamWorkers
+	}
+	p := &Parley{api: api.withMux(), opts: opts, shared: newSharedMessages(),
+		streams: newStreamSlots(opts.MaxStreams, opts.MaxStreamsPerAccount, opts.StreamWorkers)}
 	p.api.route("GET", "/parley/v1/Outbox", p.listOutbox)
 	p.api.route("GET", "/parley/v1/Push", p.listPushes) // push.go
 	p.api.route("GET", "/parley/v1/Users/{Identity}/Stream", p.stream)
@@ -196,6 +222,11 @@ func (p *Parley) stream(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 	ctx := r.Context()
 	svc := p.api.svc
 	identity := r.PathValue("Identity")
+	release, err := p.streams.acquire(rc.scope.AccountSid) // stream_limits.go: refused before anything is read or written
+	if err != nil {
+		return err
+	}
+	defer release()
 	service, cursor, err := svc.OpenStream(ctx, rc.scope, identity)
 	if err != nil {
 		return err
@@ -229,11 +260,32 @@ func (p *Parley) stream(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 	defer poll.Stop()
 	beat := time.NewTicker(p.opts.StreamHeartbeat)
 	defer beat.Stop()
-	var buf bytes.Buffer
 	backlog := true
 	for {
 		for {
-			evs, err := svc.StreamEvents(ctx, service.Sid, identity, cursor, p.opts.StreamBatch)
+			// The store work and the encoding run in a short-lived goroutine, at most
+			// StreamWorkers at once across all streams (stream_limits.go): a fan-out to
+			// thousands of streams neither floods the store, ahead of other requests, nor
+			// grows every stream's own stack and buffers, which would stay allocated after
+			// the burst. The stream's goroutine only writes the encoded batch.
+			var evs []*conv.StreamEvent
+			var out []byte
+			err := p.streams.offload(ctx, func() error {
+				var err error
+				if evs, err = svc.StreamEvents(ctx, service.Sid, identity, cursor, p.opts.StreamBatch); err != nil || len(evs) == 0 {
+					return err
+				}
+				for _, e := range evs {
+					msg, err := p.shared.message(rc, e.Message) // stream_share.go: encoded once per fan-out
+					if err != nil {
+						return err
+					}
+					if out, err = appendStreamEvent(out, e, identity, msg); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
 			if err != nil {
 				if ctx.Err() == nil {
 					p.api.log.ErrorContext(ctx, "stream: read deliveries", slog.Any("err", err))
@@ -243,25 +295,17 @@ func (p *Parley) stream(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 			if len(evs) == 0 {
 				break
 			}
-			buf.Reset()
-			for _, e := range evs {
-				data, err := json.Marshal(streamEventJSON{DeliverySid: e.Delivery.Sid, ParticipantSid: e.Delivery.ParticipantSid,
-					Identity: identity, Message: rc.message(e.Message)})
-				if err != nil {
-					return nil
-				}
-				buf.WriteString("id: " + strconv.FormatInt(e.Delivery.Seq, 10) + "\nevent: onMessageAdded\ndata: ")
-				buf.Write(data)
-				buf.WriteString("\n\n")
-				cursor = max(cursor, e.Delivery.Seq)
-			}
-			if _, err := w.Write(buf.Bytes()); err != nil {
+			if _, err := w.Write(out); err != nil {
 				return nil
+			}
+			out = nil
+			for _, e := range evs {
+				cursor = max(cursor, e.Delivery.Seq)
 			}
 			if err := ctl.Flush(); err != nil {
 				return nil
 			}
-			if err := svc.MarkStreamed(ctx, evs); err != nil {
+			if err := p.streams.offload(ctx, func() error { return svc.MarkStreamed(ctx, evs) }); err != nil {
 				if ctx.Err() == nil {
 					p.api.log.ErrorContext(ctx, "stream: settle deliveries", slog.Any("err", err))
 				}

@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
@@ -43,6 +44,9 @@ type API struct {
 	allowed map[string][]string
 	// mediaMux routes the Media Content Service (media.go).
 	mediaMux *http.ServeMux
+	// lastFull is when (unix ns) a write last failed on full storage (errors.go); shared by
+	// the views withMux makes.
+	lastFull *atomic.Int64
 }
 
 // handlerFunc is a route handler; a returned error is written by writeError.
@@ -73,7 +77,8 @@ func (rc *reqCtx) conversationURL(serviceSid, sid string) string {
 // withMux returns a view of a on a mux of its own: the same service, logger and options
 // (credentials, URLs, error bodies), other routes.
 func (a *API) withMux() *API {
-	return &API{svc: a.svc, log: a.log, opts: a.opts, mux: http.NewServeMux(), allowed: map[string][]string{}, mediaMux: a.mediaMux}
+	return &API{svc: a.svc, log: a.log, opts: a.opts, mux: http.NewServeMux(), allowed: map[string][]string{}, lastFull: a.lastFull,
+		mediaMux: a.mediaMux}
 }
 
 // New returns the API: the handler of the /v1 routes and the front door (FrontDoor).
@@ -81,7 +86,7 @@ func New(svc *conv.Service, log *slog.Logger, opts Options) *API {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
-	a := &API{svc: svc, log: log, opts: opts, mux: http.NewServeMux(), allowed: map[string][]string{}}
+	a := &API{svc: svc, log: log, opts: opts, mux: http.NewServeMux(), allowed: map[string][]string{}, lastFull: new(atomic.Int64)}
 	a.routes()
 	a.mediaMux = a.mediaRoutes() // media.go
 	return a
@@ -267,6 +272,10 @@ func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(context.WithValue(r.Context(), accountKey{}, acct))
+	if err := checkRequestText(r); err != nil { // door.go
+		a.writeError(w, r, err)
+		return
+	}
 	if p := r.URL.Path; p != path.Clean(p) || strings.HasSuffix(p, "/") {
 		a.writeError(w, r, conv.NotFound())
 		return

@@ -37,6 +37,8 @@ const (
 // SQLSTATE codes the engine acts on.
 const (
 	codeUniqueViolation      = "23505"
+	codeForeignKeyViolation  = "23503"
+	codeDiskFull             = "53100"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
 )
@@ -63,6 +65,7 @@ type Store struct {
 	write    *sql.DB
 	read     *sql.DB
 	attempts int
+	cfg      *pgx.ConnConfig // for the LISTEN connection (notify.go)
 }
 
 type dialect struct{}
@@ -75,7 +78,19 @@ func (dialect) LockSuffix() string     { return " FOR UPDATE" }
 func (dialect) SkipLockedSuffix() string { return " FOR UPDATE SKIP LOCKED" }
 
 // ShareLockSuffix takes a shared row lock (sqlstore.ShareLocker).
-func (dialect) ShareLockSuffix() string { return " FOR SHARE" }
+func (dialect) ShareLockSuffix() string              { return " FOR SHARE" }
+func (dialect) IsForeignKeyViolation(err error) bool { return pgCode(err) == codeForeignKeyViolation }
+func (dialect) IsStorageFull(err error) bool         { return pgCode(err) == codeDiskFull }
+
+// pgCode is the SQLSTATE of a PostgreSQL error, or "".
+func pgCode(err error) string {
+	var e *pgconn.PgError
+	if !errors.As(err, &e) {
+		return ""
+	}
+	return e.Code
+}
+
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == codeUniqueViolation
@@ -149,7 +164,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err := sqlstore.Migrate(ctx, write, dialect{}, sub); err != nil {
 		return fail(fmt.Errorf("postgres: %s: %w", loc, err))
 	}
-	s := &Store{desc: "postgres " + loc, write: write, read: read, attempts: opts.TxAttempts}
+	s := &Store{desc: "postgres " + loc, write: write, read: read, attempts: opts.TxAttempts, cfg: cfg}
 	s.Store = sqlstore.New(read, s.runTx, dialect{})
 	return s, nil
 }

@@ -55,6 +55,21 @@ func (dialect) Name() string                     { return "sqlite" }
 func (dialect) Rebind(q string) string           { return q }
 func (dialect) LockSuffix() string               { return "" } // the single writer serialises writes
 func (dialect) IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
+func (dialect) IsForeignKeyViolation(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+func (dialect) IsStorageFull(err error) bool {
+	return sqliteCode(err)&0xff == sqlite3.SQLITE_FULL // the primary code of any extended one
+}
+
+// sqliteCode is the extended result code of a SQLite error, or 0.
+func sqliteCode(err error) int {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return 0
+	}
+	return e.Code()
+}
 
 // pragmas returns the connection settings of a writer (readOnly false) or reader connection.
 func pragmas(sync string, readOnly bool) [][2]string {

@@ -1,5 +1,5 @@
 -- Media Content Service (MCS): uploaded media and their bytes; the push outbox. The other engine has the same
--- tables in internal/store/sqlite/migrations/0008_media.sql.
+-- tables in internal/store/sqlite/migrations/0009_media.sql.
 
 -- One row per media item. complete is 0 while the upload streams in (such a row is never
 -- served and is removed when the upload fails); an acknowledged upload has complete = 1.
