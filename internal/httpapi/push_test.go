@@ -165,6 +165,19 @@ func TestPushOutbox(t *testing.T) {
 		if st, b = srv.Do(t, "GET", "/parley/v1/Push?Identity=carol&PageSize=50", nil); len(decode[pushList](t, b).Notifications) != 3 {
 			t.Errorf("carol after her binding was deleted: %s", b)
 		}
+
+		// ConversationWithParticipants adds with a push too.
+		st, b = srv.Do(t, "POST", "/v1/ConversationWithParticipants", map[string]string{"FriendlyName": "team", "Participant": `{"identity":"bob"}`})
+		if st != 201 && st != 202 {
+			t.Fatalf("ConversationWithParticipants: %d %s", st, b)
+		}
+		team := decode[struct {
+			Sid string `json:"sid"`
+		}](t, b).Sid
+		st, b = srv.Do(t, "GET", "/parley/v1/Push?ConversationSid="+team, nil)
+		if ns := decode[pushList](t, b).Notifications; len(ns) != 1 || ns[0].Identity != "bob" || ns[0].Body != "You have been added to the conversation team by system" {
+			t.Errorf("ConversationWithParticipants push: %s", b)
+		}
 	})
 }
 
