@@ -5,11 +5,14 @@
 //
 // Routes (mounts, in the order they are matched):
 //
+//	/parley/v1/Events  the web console's live change stream (console.Handler), before /parley/
 //	/v1/        Twilio's Conversations v1 (httpapi.API), HTTP Basic with account credentials
 //	/parley/    Parley's own endpoints (httpapi.Parley): outbox, live streams, webhook log,
 //	            and the control plane's (reset, snapshot, clock, faults, request log)
 //	/healthz    liveness (the store answers), without credentials
 //	/metrics    Prometheus metrics, without credentials (Config.Control.Metrics)
+//	/console/   the web console's script, style sheet and icon
+//	/           exactly: the web console's page (docs/console.md)
 //	anything else is Twilio's 404 (20404) in JSON
 //
 // Inside the front door, around the mounts, sit the control plane's middlewares
@@ -29,7 +32,10 @@
 //   - inside the store, while it is open: SQLite's WAL checkpointer (internal/store/sqlite).
 //
 // The hub (delivery.Hub) wakes the delivery dispatcher and the live streams when a message is
-// added; Close closes it, which ends the streams.
+// added; Close closes it, which ends the streams. The console's broker (console.Broker) hears
+// every committed change (an event sink), every settled webhook and SMS delivery attempt (the
+// dispatchers' Settled) and the control plane's changes (control.Notifier), and fans them out
+// to the console's streams; Close closes it too.
 //
 // Credentials: the configuration is the truth at start-up (conv.SyncCredentials): accounts
 // and API keys no longer configured stop authenticating.
@@ -55,6 +61,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parley-dev/parley/internal/console"
 	"github.com/parley-dev/parley/internal/control"
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/delivery"
@@ -164,6 +171,8 @@ type App struct {
 	Webhooks *webhook.Dispatcher
 	// Control is the control plane: clock, faults, request log, metrics.
 	Control *control.Plane
+	// Changes is the web console's change broker (the console's live stream).
+	Changes *console.Broker
 	// Accounts are the configured accounts, or the development account.
 	Accounts []*conv.Account
 
@@ -189,9 +198,9 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &App{cfg: cfg, log: log, Store: opts.Store}
+	a := &App{cfg: cfg, log: log, Store: opts.Store, Changes: console.NewBroker(0)}
 	cp, err := control.New(control.Options{BaseClock: opts.Clock, SIDs: opts.SIDs, SIDSeed: cfg.Control.SIDSeed,
-		Metrics: cfg.Control.Metrics})
+		Metrics: cfg.Control.Metrics, Notifier: a.Changes})
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
@@ -209,7 +218,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	}
 	a.Hub = delivery.NewHub()       // wakes the delivery dispatcher and the live streams
 	notify := webhook.NewNotifier() // wakes the webhook dispatcher after changes with webhooks
-	sinks := conv.MultiSink{a.Hub, notify}
+	sinks := conv.MultiSink{a.Hub, notify, a.Changes}
 	if b, ok := a.Store.(delivery.Broadcaster); ok { // PostgreSQL: LISTEN/NOTIFY between replicas
 		a.relay = delivery.NewRelay(b, a.Hub, log)
 		sinks = append(sinks, a.relay)
@@ -226,7 +235,8 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	a.clock = a.Service.Now
 	a.Webhooks = webhook.New(a.Service, webhook.Options{Clock: cp.Clock.Now, Client: cp.WebhookClient(),
 		Timeout: cfg.Webhooks.Timeout, MaxAttempts: cfg.Webhooks.Attempts, Backoff: cfg.Webhooks.Backoff,
-		Retention: cfg.Webhooks.Retention, PollInterval: opts.WebhookPoll, Wake: notify.C(), Log: log})
+		Retention: cfg.Webhooks.Retention, PollInterval: opts.WebhookPoll, Wake: notify.C(), Log: log,
+		Settled: a.Changes.WebhookSettled})
 	carrier := opts.Carrier
 	if carrier == nil {
 		if carrier, err = newCarrier(a.Service, cfg.CarrierURL, cfg.PublicURL); err != nil {
@@ -248,7 +258,8 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		dlog = log
 	}
 	a.delivery = delivery.NewDispatcher(a.Service, carrier, delivery.Options{Clock: a.Service.Now, Wake: a.Hub.Dispatch(),
-		PollInterval: opts.DeliveryPoll, SendTimeout: opts.DeliverySendTimeout, Log: dlog})
+		PollInterval: opts.DeliveryPoll, SendTimeout: opts.DeliverySendTimeout, Log: dlog,
+		Settled: a.Changes.DeliverySettled})
 
 	api := httpapi.New(a.Service, log, httpapi.Options{PublicURL: cfg.PublicURL, TrustProxy: cfg.TrustProxy,
 		MaxBodyBytes: cfg.MaxBodyBytes, Tokens: accesstoken.NewVerifier(accesstoken.ConvKeys{Store: a.Store}, a.Service.Now)})
@@ -256,7 +267,8 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	if streamPoll <= 0 {
 		streamPoll = StreamSafetyPoll
 	}
-	mounts := a.mounts(api, httpapi.ParleyOptions{Notifier: a.Hub, StreamPoll: streamPoll,
+	cons := console.New(a.Service, a.Changes, console.Options{Heartbeat: opts.StreamHeartbeat, Log: log})
+	mounts := a.mounts(api, cons, httpapi.ParleyOptions{Notifier: a.Hub, StreamPoll: streamPoll,
 		StreamHeartbeat: opts.StreamHeartbeat, MaxStreams: cfg.MaxStreams, MaxStreamsPerAccount: cfg.MaxStreamsPerAccount,
 		Faults: cp.Faults, Requests: cp.Requests})
 	if opts.Wrap != nil {
@@ -271,8 +283,9 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 
 // mounts is the server's route table: every handler behind the front door, and its path.
 // Add a front door here.
-func (a *App) mounts(api *httpapi.API, parley httpapi.ParleyOptions) []httpapi.Mount {
+func (a *App) mounts(api *httpapi.API, cons *console.Handler, parley httpapi.ParleyOptions) []httpapi.Mount {
 	m := []httpapi.Mount{
+		{Path: "/parley/v1/Events", Handler: cons}, // before /parley/
 		{Path: "/v1/", Handler: api},
 		{Path: "/parley/", Handler: httpapi.NewParley(api, parley)},
 		{Path: "/healthz", Handler: a.Control.Health(a.Service)},
@@ -280,7 +293,8 @@ func (a *App) mounts(api *httpapi.API, parley httpapi.ParleyOptions) []httpapi.M
 	if h := a.Control.MetricsHandler(); h != nil { // nil with metrics off
 		m = append(m, httpapi.Mount{Path: "/metrics", Handler: h})
 	}
-	return m
+	// The web console: its assets, and its page at exactly "/" (last: first match wins).
+	return append(m, httpapi.Mount{Path: "/console/", Handler: cons}, httpapi.Mount{Path: "/", Handler: cons})
 }
 
 // newCarrier returns the carrier of SMS/WhatsApp deliveries: a Forwarder to url when it is
@@ -347,12 +361,13 @@ func (a *App) Start(ctx context.Context) {
 	}
 }
 
-// Close ends the live streams (closing the hub), stops the workers and waits for them, then
-// closes the store when New opened it. It may be called more than once.
+// Close ends the live streams (closing the hub and the console's broker), stops the workers
+// and waits for them, then closes the store when New opened it. It may be called more than
+// once.
 func (a *App) Close() error {
 	var err error
 	a.closeOnce.Do(func() {
-		a.Hub.Close()
+		a.EndStreams()
 		a.mu.Lock()
 		stops := a.stops
 		a.stops = nil
@@ -365,6 +380,14 @@ func (a *App) Close() error {
 		}
 	})
 	return err
+}
+
+// EndStreams ends every open live stream (the hub's and the console's) and makes later ones
+// end at once; register it with http.Server.RegisterOnShutdown, as open streams would hold
+// Shutdown. Close calls it too.
+func (a *App) EndStreams() {
+	a.Hub.Close()
+	a.Changes.Close()
 }
 
 // run runs fn in a goroutine until ctx is done or stop is called; stop waits for it.

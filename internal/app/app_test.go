@@ -84,8 +84,9 @@ func TestUnknownPathsAreTwilio404(t *testing.T) {
 		path, resource string
 		auth           bool
 	}{
-		{"/", "/", false},
 		{"/foo", "/foo", false},
+		{"/index.html", "/index.html", false},
+		{"/console/nope.js", "/console/nope.js", false},
 		{"/foo/bar?x=1", "/foo/bar", false},
 		{"/healthz/", "/healthz/", false},
 		{"/v1x", "/v1x", false},
@@ -100,6 +101,49 @@ func TestUnknownPathsAreTwilio404(t *testing.T) {
 		if r.status != http.StatusNotFound || r.header.Get("Content-Type") != "application/json" || r.body != want {
 			t.Errorf("GET %s: %d %q %s, want 404 application/json %s", tc.path, r.status, r.header.Get("Content-Type"), r.body, want)
 		}
+	}
+}
+
+// TestConsoleMounts checks the web console is served at exactly "/" and under /console/, and
+// that its live stream /parley/v1/Events is the console's, not a /parley/ 404.
+func TestConsoleMounts(t *testing.T) {
+	a, hs := newServer(t, app.Config{}, app.Options{})
+	if r := do(t, hs, "GET", "/", "", false); r.status != http.StatusOK || r.header.Get("Content-Type") != "text/html; charset=utf-8" ||
+		!strings.Contains(r.body, "/console/app.js") {
+		t.Errorf("GET /: %d %q %.200s", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	if r := do(t, hs, "GET", "/console/app.js", "", false); r.status != http.StatusOK || r.header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+		t.Errorf("GET /console/app.js: %d %q", r.status, r.header.Get("Content-Type"))
+	}
+	if r := do(t, hs, "GET", "/parley/v1/Events", "", false); r.status != http.StatusUnauthorized || !strings.Contains(r.body, `"code":20003`) {
+		t.Errorf("GET /parley/v1/Events without credentials: %d %s", r.status, r.body)
+	}
+	req, _ := http.NewRequest("GET", hs.URL+"/parley/v1/Events", nil)
+	req.SetBasicAuth(acct, token)
+	resp, err := hs.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() && sc.Text() != "event: ready" {
+	}
+	if resp.StatusCode != http.StatusOK || sc.Text() != "event: ready" {
+		t.Fatalf("GET /parley/v1/Events: %d, no ready event: %v", resp.StatusCode, sc.Err())
+	}
+	sc.Scan() // the ready event's data
+	// A control-plane change reaches the stream.
+	if r := do(t, hs, "POST", "/parley/v1/Reset", "", true); r.status != http.StatusNoContent {
+		t.Fatalf("POST /parley/v1/Reset: %d %s", r.status, r.body)
+	}
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "data: ") {
+	}
+	if !strings.Contains(sc.Text(), `"type":"parley.reset"`) || !strings.Contains(sc.Text(), acct) {
+		t.Fatalf("change after reset: %q %v", sc.Text(), sc.Err())
+	}
+	// Close ends the stream (it would hold a server's Shutdown).
+	_ = a.Close()
+	for sc.Scan() {
 	}
 }
 

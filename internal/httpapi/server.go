@@ -162,14 +162,15 @@ func (a *API) routes() {
 // Mount is one handler behind the front door and the paths it serves.
 type Mount struct {
 	// Path is an exact path ("/healthz") or, ending in "/", a subtree ("/v1/", which also
-	// serves "/v1" itself).
+	// serves "/v1" itself). The root "/" is exact: it serves "/" only, so that every other
+	// unknown path keeps Twilio's 404.
 	Path    string
 	Handler http.Handler
 }
 
 // matches reports whether the mount serves path p.
 func (m Mount) matches(p string) bool {
-	if strings.HasSuffix(m.Path, "/") {
+	if m.Path != "/" && strings.HasSuffix(m.Path, "/") {
 		return strings.HasPrefix(p, m.Path) || p == strings.TrimSuffix(m.Path, "/")
 	}
 	return p == m.Path

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parley-dev/parley/internal/app"
+	"github.com/parley-dev/parley/internal/console"
 	"github.com/parley-dev/parley/internal/control"
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/delivery"
@@ -49,6 +50,8 @@ type Server struct {
 	Webhooks *webhook.Dispatcher
 	// Control is the control plane (POST /parley/v1/Clock adds its offset to Clock).
 	Control *control.Plane
+	// Changes is the web console's change broker (the console is served at /).
+	Changes *console.Broker
 }
 
 // Clock is a settable clock; it starts at 2015-12-16T22:18:37Z and only moves when told.
@@ -156,7 +159,7 @@ func New(t testing.TB, e storetest.Engine) *Server {
 	t.Cleanup(func() { _ = a.Close() })
 	a.Start(context.Background())
 	return &Server{URL: hs.URL, Store: st, Service: a.Service, Clock: clock, Events: rec, Hub: a.Hub, Carrier: carrier, Webhooks: a.Webhooks,
-		Control: a.Control}
+		Control: a.Control, Changes: a.Changes}
 }
 
 // Validating wraps h so that every response it writes is checked against spec; failures are
