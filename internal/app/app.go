@@ -54,8 +54,10 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/parley-dev/parley/internal/accesstoken"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,6 +88,8 @@ type Config struct {
 	PublicURL    string
 	TrustProxy   bool
 	MaxBodyBytes int64
+	// MaxMediaBytes limits one media upload (0: conv.DefaultMaxMediaBytes, Twilio's 150 MB).
+	MaxMediaBytes int64
 	// CarrierURL, when set, receives SMS/WhatsApp deliveries (else the outbox records them).
 	CarrierURL string
 	// MaxStreams and MaxStreamsPerAccount cap the live streams open at once, in all and per
@@ -223,7 +227,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		sinks = append(conv.MultiSink{opts.Events}, sinks...)
 	}
 	a.Service = conv.NewService(a.Store, conv.Options{ControlClock: cp.Clock, SIDs: cp.SIDs, Events: sinks,
-		WebhookFormat: webhook.Format{}, PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout)})
+		WebhookFormat: webhook.Format{}, PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout), MaxMediaBytes: cfg.MaxMediaBytes})
 	// The clock offset stored by an earlier run or another replica.
 	if err := a.Service.SyncClock(ctx); err != nil {
 		return nil, err
@@ -235,7 +239,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		Settled: a.Changes.WebhookSettled})
 	carrier := opts.Carrier
 	if carrier == nil {
-		if carrier, err = newCarrier(a.Service, cfg.CarrierURL); err != nil {
+		if carrier, err = newCarrier(a.Service, cfg.CarrierURL, cfg.PublicURL); err != nil {
 			return nil, err
 		}
 	}
@@ -258,7 +262,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		Settled: a.Changes.DeliverySettled})
 
 	api := httpapi.New(a.Service, log, httpapi.Options{PublicURL: cfg.PublicURL, TrustProxy: cfg.TrustProxy,
-		MaxBodyBytes: cfg.MaxBodyBytes})
+		MaxBodyBytes: cfg.MaxBodyBytes, Tokens: accesstoken.NewVerifier(accesstoken.ConvKeys{Store: a.Store}, a.Service.Now)})
 	streamPoll := opts.StreamPoll
 	if streamPoll <= 0 {
 		streamPoll = StreamSafetyPoll
@@ -295,13 +299,17 @@ func (a *App) mounts(api *httpapi.API, cons *console.Handler, parley httpapi.Par
 
 // newCarrier returns the carrier of SMS/WhatsApp deliveries: a Forwarder to url when it is
 // set, else the outbox log.
-func newCarrier(svc *conv.Service, url string) (delivery.Carrier, error) {
+func newCarrier(svc *conv.Service, url, publicURL string) (delivery.Carrier, error) {
 	if url == "" {
 		return delivery.NewOutbox(svc), nil
 	}
 	f, err := delivery.NewForwarder(url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("serve: -carrier-url: %w", err)
+	}
+	if publicURL != "" { // a carrier fetches media from Parley's public address
+		base := strings.TrimRight(publicURL, "/")
+		f.WithMediaURL(func(ctx context.Context, sid string) (string, error) { return svc.TemporaryMediaURL(ctx, base, sid) })
 	}
 	return f, nil
 }
@@ -349,7 +357,7 @@ func (a *App) Start(ctx context.Context) {
 		if iv == 0 {
 			iv = DefaultTimerInterval
 		}
-		a.stops = append(a.stops, runTimers(ctx, a.Service, a.log, iv, a.clock))
+		a.stops = append(a.stops, runTimers(ctx, mediaCollector{a.Service}, a.log, iv, a.clock))
 	}
 }
 

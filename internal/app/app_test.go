@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/parley-dev/parley/internal/app"
+	"github.com/parley-dev/parley/internal/conv"
 )
 
 const (
@@ -405,5 +406,38 @@ func TestBadSIDSeed(t *testing.T) {
 		Control: app.ControlConfig{SIDSeed: "x"}}, app.Options{})
 	if err == nil || !strings.Contains(err.Error(), "-sid-seed") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestMaxMediaBytes: -max-media-bytes bounds media uploads (declared or streamed) and not the
+// other routes' bodies; media uploads are not bound by -max-body-bytes.
+func TestMaxMediaBytes(t *testing.T) {
+	a, hs := newServer(t, app.Config{MaxMediaBytes: 4096, MaxBodyBytes: 1024}, app.Options{})
+	svc, err := a.Service.ResolveService(context.Background(), conv.Scope{AccountSid: acct})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(body io.Reader, n int64) response {
+		req, _ := http.NewRequest("POST", hs.URL+"/v1/Services/"+svc.Sid+"/Media", body)
+		req.ContentLength = n
+		req.Header.Set("Content-Type", "application/octet-stream")
+		req.SetBasicAuth(acct, token)
+		resp, err := hs.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return response{resp.StatusCode, resp.Header, string(b)}
+	}
+	if r := post(strings.NewReader(strings.Repeat("x", 4096)), 4096); r.status != 201 {
+		t.Errorf("upload at the limit (over -max-body-bytes): %d %s", r.status, r.body)
+	}
+	if r := post(strings.NewReader(strings.Repeat("x", 4097)), 4097); r.status != 413 || !strings.Contains(r.body, `"code":50512`) {
+		t.Errorf("declared oversize: %d %s", r.status, r.body)
+	}
+	// Chunked (no declared length): cut off once past the limit.
+	if r := post(io.MultiReader(strings.NewReader(strings.Repeat("x", 5000))), -1); r.status != 413 || !strings.Contains(r.body, `"code":50512`) {
+		t.Errorf("streamed oversize: %d %s", r.status, r.body)
 	}
 }

@@ -21,6 +21,8 @@ type Options struct {
 	// ControlClock, when set, is the control plane's clock (clock.go) the service reads time
 	// from (its base replaces Clock); otherwise one is made over Clock.
 	ControlClock *Clock
+	// MaxMediaBytes limits the size of one uploaded media item (0: DefaultMaxMediaBytes).
+	MaxMediaBytes int64
 }
 
 // Service enforces every business rule of Parley over a Store.
@@ -33,6 +35,8 @@ type Service struct {
 	preHook PreHook
 	cache   *lookupCache
 	clk     *Clock // the control plane's clock (clock.go); now is clk.Now
+	// maxMedia is the size limit of one media item (media.go).
+	maxMedia int64
 }
 
 // NewService returns a Service over store.
@@ -43,6 +47,10 @@ func NewService(store Store, opts Options) *Service {
 		s.clk = NewClock(opts.Clock)
 	}
 	s.now = s.clk.Now
+	s.maxMedia = opts.MaxMediaBytes
+	if s.maxMedia <= 0 {
+		s.maxMedia = DefaultMaxMediaBytes
+	}
 	if s.sids == nil {
 		s.sids = RandomSIDs{}
 	}

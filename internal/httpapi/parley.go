@@ -65,6 +65,7 @@ const (
 // same account credentials:
 //
 //	GET /parley/v1/Outbox                                   what the log carrier "sent"
+//	GET /parley/v1/Push                                     the push notifications recorded (push.go)
 //	GET /parley/v1/Users/{Identity}/Stream                  live message stream (default service)
 //	GET /parley/v1/Services/{ChatServiceSid}/Users/{Identity}/Stream
 //	GET /parley/v1/Webhooks/Deliveries                      the webhook delivery log (webhooks.go)
@@ -102,6 +103,7 @@ func NewParley(api *API, opts ParleyOptions) *Parley {
 	p := &Parley{api: api.withMux(), opts: opts, shared: newSharedMessages(),
 		streams: newStreamSlots(opts.MaxStreams, opts.MaxStreamsPerAccount, opts.StreamWorkers)}
 	p.api.route("GET", "/parley/v1/Outbox", p.listOutbox)
+	p.api.route("GET", "/parley/v1/Push", p.listPushes) // push.go
 	p.api.route("GET", "/parley/v1/Users/{Identity}/Stream", p.stream)
 	p.api.route("GET", "/parley/v1/Services/{ChatServiceSid}/Users/{Identity}/Stream", p.stream)
 	p.webhookDeliveryRoutes() // webhooks.go
@@ -130,6 +132,10 @@ type outboxJSON struct {
 	Body            *string `json:"body"`
 	DateCreated     twDate  `json:"date_created"`
 	MessageURL      string  `json:"message_url"`
+	// MediaSid and MediaURL (a fresh temporary content URL) are the media item sent, null
+	// when none (or when it was deleted since).
+	MediaSid *string `json:"media_sid"`
+	MediaURL *string `json:"media_url"`
 }
 
 func (p *Parley) listOutbox(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
@@ -155,7 +161,17 @@ func (p *Parley) listOutbox(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		out[i] = outboxJSON{Sid: e.Sid, AccountSid: e.AccountSid, ChatServiceSid: e.ServiceSid, ConversationSid: e.ConversationSid,
 			MessageSid: e.MessageSid, Index: e.MessageIndex, DeliverySid: e.DeliverySid, ParticipantSid: e.ParticipantSid,
 			Channel: e.Channel, To: e.To, From: e.From, Author: e.Author, Body: e.Body, DateCreated: twDate(e.DateCreated),
-			MessageURL: rc.base + "/v1/Services/" + e.ServiceSid + "/Conversations/" + e.ConversationSid + "/Messages/" + e.MessageSid}
+			MessageURL: rc.base + "/v1/Services/" + e.ServiceSid + "/Conversations/" + e.ConversationSid + "/Messages/" + e.MessageSid,
+			MediaSid:   nullable(e.MediaSid)}
+		if e.MediaSid != "" {
+			u, err := p.api.svc.TemporaryMediaURL(r.Context(), rc.base, e.MediaSid)
+			if e, ok := conv.AsError(err); ok && e.Code == 4041 {
+				continue
+			} else if err != nil {
+				return err
+			}
+			out[i].MediaURL = &u
+		}
 	}
 	writeJSON(w, http.StatusOK, listBody("messages", out, meta))
 	return nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
 )
@@ -25,19 +26,36 @@ const sharedCap = 64
 type sharedKey struct {
 	base        string
 	serviceForm bool
-	msg         conv.Message // Body and Delivery nil: their values are below
+	msg         messageKey // every field of conv.Message but Body, Delivery and Media: their values are below
 	body        string
 	hasBody     bool
 	delivery    conv.DeliverySummary
 	hasDelivery bool
+	media       string // the media items, in a form no two different lists share
+}
+
+// messageKey is conv.Message without its non-comparable fields (Body, Delivery, Media), which
+// sharedKey holds by value. TestMessageKeyFields keeps the two in step.
+type messageKey struct {
+	Seq                                                              int64
+	Sid, AccountSid, ServiceSid, ConversationSid                     string
+	Index                                                            int64
+	Author, Attributes, ParticipantSid, ContentSid, ContentVariables string
+	Subject                                                          string
+	DateCreated, DateUpdated                                         time.Time
 }
 
 func newSharedMessages() *sharedMessages { return &sharedMessages{m: map[sharedKey][]byte{}} }
 
 // message returns the JSON of rc.message(m), encoded once for every stream that asks.
 func (s *sharedMessages) message(rc *reqCtx, m *conv.Message) ([]byte, error) {
-	k := sharedKey{base: rc.base, serviceForm: rc.serviceForm, msg: *m}
-	k.msg.Body, k.msg.Delivery = nil, nil
+	k := sharedKey{base: rc.base, serviceForm: rc.serviceForm, msg: messageKey{Seq: m.Seq, Sid: m.Sid, AccountSid: m.AccountSid,
+		ServiceSid: m.ServiceSid, ConversationSid: m.ConversationSid, Index: m.Index, Author: m.Author, Attributes: m.Attributes,
+		ParticipantSid: m.ParticipantSid, ContentSid: m.ContentSid, ContentVariables: m.ContentVariables, Subject: m.Subject,
+		DateCreated: m.DateCreated, DateUpdated: m.DateUpdated}}
+	for _, me := range m.Media {
+		k.media += strconv.Quote(me.Sid) + strconv.FormatInt(me.Size, 10) + strconv.Quote(me.ContentType) + strconv.Quote(me.Filename)
+	}
 	if m.Body != nil {
 		k.body, k.hasBody = *m.Body, true
 	}

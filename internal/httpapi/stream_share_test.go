@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"encoding/json"
+	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,5 +59,48 @@ func TestSharedStreamEventIsTheMarshalledOne(t *testing.T) {
 	}
 	if len(sh.m) != sharedCap || len(sh.order) != sharedCap {
 		t.Errorf("kept %d (%d in order), want the cap %d", len(sh.m), len(sh.order), sharedCap)
+	}
+}
+
+// TestMessageKeyFields: messageKey has every field of conv.Message but Body, Delivery and
+// Media (held apart in sharedKey), with the same types, so a new message field cannot be left
+// out of the key of a shared encoding.
+func TestMessageKeyFields(t *testing.T) {
+	mt, kt := reflect.TypeOf(conv.Message{}), reflect.TypeOf(messageKey{})
+	apart := map[string]bool{"Body": true, "Delivery": true, "Media": true}
+	n := 0
+	for i := range mt.NumField() {
+		f := mt.Field(i)
+		if apart[f.Name] {
+			continue
+		}
+		n++
+		kf, ok := kt.FieldByName(f.Name)
+		if !ok || kf.Type != f.Type {
+			t.Errorf("messageKey lacks conv.Message.%s (%s)", f.Name, f.Type)
+		}
+	}
+	if kt.NumField() != n {
+		t.Errorf("messageKey has %d fields, conv.Message %d besides Body, Delivery and Media", kt.NumField(), n)
+	}
+}
+
+// TestSharedMessageMedia: messages that differ only in their media get their own encodings.
+func TestSharedMessageMedia(t *testing.T) {
+	s := newSharedMessages()
+	rc := &reqCtx{base: "http://x"}
+	m := &conv.Message{Sid: "IM1", Attributes: "{}", Media: []conv.MediaRef{{Sid: "ME1", Size: 1, ContentType: "image/png"}}}
+	a, err := s.message(rc, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2 := *m
+	m2.Media = []conv.MediaRef{{Sid: "ME2", Size: 1, ContentType: "image/png"}}
+	b, err := s.message(rc, &m2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a) == string(b) || !strings.Contains(string(b), "ME2") {
+		t.Errorf("shared encodings: %s / %s", a, b)
 	}
 }
