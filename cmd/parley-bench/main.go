@@ -53,6 +53,9 @@ type config struct {
 	dataDir     string
 	perConv     int
 	serverLog   string
+	// streams, when set, runs the -streams mode (streams.go) instead of the table.
+	streams       int
+	streamsSettle time.Duration
 }
 
 var allOps = []string{"create", "fetch-sid", "fetch-identity", "list", "update", "delete"}
@@ -103,6 +106,8 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&c.perConv, "per-conversation", 100, "participants each create run puts in one conversation before taking the next (at most 1000)")
 	fs.StringVar(&c.dataDir, "data-dir", "", "directory for the SQLite files (default: the system temporary directory)")
 	fs.StringVar(&c.serverLog, "server-log", "", "append the servers' stderr to this file (default: discarded)")
+	fs.IntVar(&c.streams, "streams", 0, "instead of the table: open this many idle live streams (e.g. 5000), fan one message out to all of them while another account writes, and report RSS, CPU and that account's latency")
+	fs.DurationVar(&c.streamsSettle, "streams-settle", 30*time.Second, "with -streams: how long after closing the streams RSS is read again")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -192,13 +197,23 @@ func run(cfg *config) error {
 		if err != nil {
 			return err
 		}
-		p, err := startParley(bin, db, cfg.profileDir != "", serverLog)
+		var extra []string
+		if cfg.streams > 0 {
+			n := strconv.Itoa(cfg.streams)
+			extra = []string{"-account", otherAccount + ":" + otherToken, "-max-streams", n, "-max-streams-per-account", n}
+		}
+		p, err := startParley(bin, db, cfg.profileDir != "", serverLog, extra...)
 		if err != nil {
 			cleanup()
 			return err
 		}
 		b := &bench{cfg: cfg, backend: backend, parley: p, bare: bare, rep: rep}
-		if cfg.scale > 0 {
+		if cfg.streams > 0 {
+			var sec string
+			if sec, err = b.runStreams(); err == nil {
+				rep.sections = append(rep.sections, sec)
+			}
+		} else if cfg.scale > 0 {
 			err = b.runScale()
 		} else {
 			err = b.runTable()

@@ -48,6 +48,8 @@ type report struct {
 	fills   []string
 	dbSizes []string
 	load0   string // /proc/loadavg when the run started
+	// sections are the -streams mode's results (streams.go), written instead of the table.
+	sections []string
 }
 
 // loadAvg returns the 1-minute load average, or "?" when unknown.
@@ -218,6 +220,9 @@ func (r *report) csvText() string {
 
 func (r *report) write() error {
 	md := r.markdown()
+	if len(r.sections) > 0 {
+		md = fmt.Sprintf("Streams, %s, load average %s at the start\n\n%s", r.started.UTC().Format(time.RFC3339), r.load0, strings.Join(r.sections, ""))
+	}
 	fmt.Print(md)
 	if r.cfg.out != "" {
 		if err := os.WriteFile(r.cfg.out, []byte(md), 0o644); err != nil {

@@ -125,8 +125,8 @@ func buildParley(dir string) (string, error) {
 }
 
 // startParley starts "parley serve" on db with the bench account.
-func startParley(bin, db string, pprof bool, stderr io.Writer) (*server, error) {
-	args := []string{"serve", "-addr", "127.0.0.1:0", "-db", db, "-account", benchAccount + ":" + benchToken, "-log-level", "warn"}
+func startParley(bin, db string, pprof bool, stderr io.Writer, extra ...string) (*server, error) {
+	args := append([]string{"serve", "-addr", "127.0.0.1:0", "-db", db, "-account", benchAccount + ":" + benchToken, "-log-level", "warn"}, extra...)
 	var pp string
 	if pprof {
 		var err error

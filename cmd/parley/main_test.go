@@ -159,7 +159,8 @@ func TestRestartKeepsDataAndCredentials(t *testing.T) {
 	}
 }
 
-// TestGracefulShutdown checks SIGTERM stops the server with exit status 0.
+// TestGracefulShutdown checks SIGTERM stops the server with exit status 0, also while the web
+// console's live stream is open.
 func TestGracefulShutdown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -171,6 +172,19 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if st, _ := p.do(t, "GET", "/v1/Conversations", nil); st != 200 {
 		t.Fatalf("list: %d", st)
+	}
+	req, _ := http.NewRequest("GET", p.base+"/parley/v1/Events", nil)
+	req.SetBasicAuth(p.sid, p.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() && sc.Text() != "event: ready" {
+	}
+	if resp.StatusCode != 200 || sc.Text() != "event: ready" {
+		t.Fatalf("console stream: %d %v", resp.StatusCode, sc.Err())
 	}
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

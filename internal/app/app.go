@@ -5,11 +5,14 @@
 //
 // Routes (mounts, in the order they are matched):
 //
+//	/parley/v1/Events  the web console's live change stream (console.Handler), before /parley/
 //	/v1/        Twilio's Conversations v1 (httpapi.API), HTTP Basic with account credentials
 //	/parley/    Parley's own endpoints (httpapi.Parley): outbox, live streams, webhook log,
 //	            and the control plane's (reset, snapshot, clock, faults, request log)
 //	/healthz    liveness (the store answers), without credentials
 //	/metrics    Prometheus metrics, without credentials (Config.Control.Metrics)
+//	/console/   the web console's script, style sheet and icon
+//	/           exactly: the web console's page (docs/console.md)
 //	anything else is Twilio's 404 (20404) in JSON
 //
 // Inside the front door, around the mounts, sit the control plane's middlewares
@@ -23,10 +26,19 @@
 //   - the timer loop: due conversation timers every Config.TimerInterval;
 //   - the control plane's clock loop: it re-reads the shared clock offset (another replica may
 //     have moved it) and, when the clock moves, applies due timers and wakes the dispatchers;
+//   - on PostgreSQL, the replica relay (delivery.Relay over LISTEN/NOTIFY): it tells the other
+//     replicas when a message is added here and wakes this replica's streams when one is added
+//     there, so streams wait on wake-ups and poll only every StreamSafetyPoll;
 //   - inside the store, while it is open: SQLite's WAL checkpointer (internal/store/sqlite).
 //
 // The hub (delivery.Hub) wakes the delivery dispatcher and the live streams when a message is
-// added; Close closes it, which ends the streams.
+// added; Close closes it, which ends the streams. The console's broker (console.Broker) hears
+// every committed change (an event sink), every settled webhook and SMS delivery attempt (the
+// dispatchers' Settled) and the control plane's changes (control.Notifier), and fans them out
+// to the console's streams; Close closes it too.
+//
+// Credentials: the configuration is the truth at start-up (conv.SyncCredentials): accounts
+// and API keys no longer configured stop authenticating.
 //
 // Adding a front door (a WebSocket chat gateway at /v3/wsconnect, a web console at /) is one
 // more entry in mounts; it gets the same body limit, panic handling and 404s.
@@ -42,11 +54,14 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/parley-dev/parley/internal/accesstoken"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/parley-dev/parley/internal/console"
 	"github.com/parley-dev/parley/internal/control"
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/delivery"
@@ -62,18 +77,26 @@ type Config struct {
 	DB string
 	// SQLiteSynchronous is SQLite's synchronous pragma (NORMAL or FULL).
 	SQLiteSynchronous string
-	// Accounts are ensured at start-up. When there are none, the development account (made
-	// once, kept in the store) and its default service are.
+	// Accounts are the accounts that authenticate: at start-up each is created or gets its
+	// token, and every other stored account is retired (conv.SyncCredentials: it stops
+	// authenticating, its data stays). When there are none, the development account (made
+	// once, kept in the store) and its default service are, and every other one is retired.
 	Accounts []Account
-	// APIKeys are ensured at start-up.
+	// APIKeys are the API keys that authenticate; every other stored key is deleted.
 	APIKeys []APIKey
 	// PublicURL, TrustProxy and MaxBodyBytes are the front door's (httpapi.Options);
 	// MaxBodyBytes applies to every route.
 	PublicURL    string
 	TrustProxy   bool
 	MaxBodyBytes int64
+	// MaxMediaBytes limits one media upload (0: conv.DefaultMaxMediaBytes, Twilio's 150 MB).
+	MaxMediaBytes int64
 	// CarrierURL, when set, receives SMS/WhatsApp deliveries (else the outbox records them).
 	CarrierURL string
+	// MaxStreams and MaxStreamsPerAccount cap the live streams open at once, in all and per
+	// account (0: httpapi's defaults; negative: no cap). Past them a stream gets 503 (20503),
+	// respectively 429 (20429).
+	MaxStreams, MaxStreamsPerAccount int
 	// Webhooks configures webhook delivery.
 	Webhooks WebhookConfig
 	// TimerInterval is how often due conversation timers are applied (0:
@@ -134,7 +157,9 @@ type Options struct {
 	Wrap func(path string, h http.Handler) http.Handler
 	// Polling and timeouts of the workers and streams (0: their packages' defaults).
 	DeliveryPoll, DeliverySendTimeout, WebhookPoll time.Duration
-	StreamPoll, StreamHeartbeat                    time.Duration
+	// StreamPoll 0 is StreamSafetyPoll: every writer wakes the streams (the hub in this
+	// process, the relay from other PostgreSQL replicas).
+	StreamPoll, StreamHeartbeat time.Duration
 	// SyncPoll is the safety-net poll of the chat clients' Sync fan-out (0: 1s); commits wake
 	// it at once (in-process, and through PostgreSQL LISTEN/NOTIFY across replicas).
 	SyncPoll time.Duration
@@ -150,6 +175,8 @@ type App struct {
 	Webhooks *webhook.Dispatcher
 	// Control is the control plane: clock, faults, request log, metrics.
 	Control *control.Plane
+	// Changes is the web console's change broker (the console's live stream).
+	Changes *console.Broker
 	// Accounts are the configured accounts, or the development account.
 	Accounts []*conv.Account
 	// SigningKeys are the accounts' Parley signing keys (same order): the API keys chat access
@@ -161,6 +188,7 @@ type App struct {
 	clock     func() time.Time
 	ownStore  bool
 	delivery  *delivery.Dispatcher
+	relay     *delivery.Relay // nil unless the store broadcasts (PostgreSQL)
 	handler   http.Handler
 	chat      *chat
 	mu        sync.Mutex
@@ -178,9 +206,9 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &App{cfg: cfg, log: log, Store: opts.Store}
+	a := &App{cfg: cfg, log: log, Store: opts.Store, Changes: console.NewBroker(0)}
 	cp, err := control.New(control.Options{BaseClock: opts.Clock, SIDs: opts.SIDs, SIDSeed: cfg.Control.SIDSeed,
-		Metrics: cfg.Control.Metrics})
+		Metrics: cfg.Control.Metrics, Notifier: a.Changes})
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
@@ -198,14 +226,19 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	}
 	a.Hub = delivery.NewHub()       // wakes the delivery dispatcher and the live streams
 	notify := webhook.NewNotifier() // wakes the webhook dispatcher after changes with webhooks
-	sinks := conv.MultiSink{a.Hub, notify}
+	sinks := conv.MultiSink{a.Hub, notify, a.Changes}
+	if b, ok := a.Store.(delivery.Broadcaster); ok { // PostgreSQL: LISTEN/NOTIFY between replicas
+		a.relay = delivery.NewRelay(b, a.Hub, log)
+		sinks = append(sinks, a.relay)
+	}
 	if opts.Events != nil {
 		sinks = append(conv.MultiSink{opts.Events}, sinks...)
 	}
 	// The Sync view dates its events with the service's (control plane) clock.
 	ch, svcStore, changes := newChat(a.Store, log, opts.SyncPoll, func() time.Time { return a.Service.Now() })
 	a.Service = conv.NewService(svcStore, conv.Options{ControlClock: cp.Clock, SIDs: cp.SIDs, Events: sinks,
-		WebhookFormat: webhook.Format{}, PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout), Changes: changes})
+		WebhookFormat: webhook.Format{}, PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout), MaxMediaBytes: cfg.MaxMediaBytes,
+		Changes: changes})
 	if ch != nil {
 		ch.mount(a.Service, a.Store, log)
 		a.chat = ch
@@ -217,10 +250,11 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	a.clock = a.Service.Now
 	a.Webhooks = webhook.New(a.Service, webhook.Options{Clock: cp.Clock.Now, Client: cp.WebhookClient(),
 		Timeout: cfg.Webhooks.Timeout, MaxAttempts: cfg.Webhooks.Attempts, Backoff: cfg.Webhooks.Backoff,
-		Retention: cfg.Webhooks.Retention, PollInterval: opts.WebhookPoll, Wake: notify.C(), Log: log})
+		Retention: cfg.Webhooks.Retention, PollInterval: opts.WebhookPoll, Wake: notify.C(), Log: log,
+		Settled: a.Changes.WebhookSettled})
 	carrier := opts.Carrier
 	if carrier == nil {
-		if carrier, err = newCarrier(a.Service, cfg.CarrierURL); err != nil {
+		if carrier, err = newCarrier(a.Service, cfg.CarrierURL, cfg.PublicURL); err != nil {
 			return nil, err
 		}
 	}
@@ -239,12 +273,19 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		dlog = log
 	}
 	a.delivery = delivery.NewDispatcher(a.Service, carrier, delivery.Options{Clock: a.Service.Now, Wake: a.Hub.Dispatch(),
-		PollInterval: opts.DeliveryPoll, SendTimeout: opts.DeliverySendTimeout, Log: dlog})
+		PollInterval: opts.DeliveryPoll, SendTimeout: opts.DeliverySendTimeout, Log: dlog,
+		Settled: a.Changes.DeliverySettled})
 
 	api := httpapi.New(a.Service, log, httpapi.Options{PublicURL: cfg.PublicURL, TrustProxy: cfg.TrustProxy,
-		MaxBodyBytes: cfg.MaxBodyBytes})
-	mounts := a.mounts(api, httpapi.ParleyOptions{Notifier: a.Hub, StreamPoll: opts.StreamPoll,
-		StreamHeartbeat: opts.StreamHeartbeat, Faults: cp.Faults, Requests: cp.Requests})
+		MaxBodyBytes: cfg.MaxBodyBytes, Tokens: accesstoken.NewVerifier(accesstoken.ConvKeys{Store: a.Store}, a.Service.Now)})
+	streamPoll := opts.StreamPoll
+	if streamPoll <= 0 {
+		streamPoll = StreamSafetyPoll
+	}
+	cons := console.New(a.Service, a.Changes, console.Options{Heartbeat: opts.StreamHeartbeat, Log: log})
+	mounts := a.mounts(api, cons, httpapi.ParleyOptions{Notifier: a.Hub, StreamPoll: streamPoll,
+		StreamHeartbeat: opts.StreamHeartbeat, MaxStreams: cfg.MaxStreams, MaxStreamsPerAccount: cfg.MaxStreamsPerAccount,
+		Faults: cp.Faults, Requests: cp.Requests})
 	if opts.Wrap != nil {
 		for i, m := range mounts {
 			mounts[i].Handler = opts.Wrap(m.Path, m.Handler)
@@ -257,8 +298,9 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 
 // mounts is the server's route table: every handler behind the front door, and its path.
 // Add a front door here.
-func (a *App) mounts(api *httpapi.API, parley httpapi.ParleyOptions) []httpapi.Mount {
+func (a *App) mounts(api *httpapi.API, cons *console.Handler, parley httpapi.ParleyOptions) []httpapi.Mount {
 	m := []httpapi.Mount{
+		{Path: "/parley/v1/Events", Handler: cons}, // before /parley/
 		{Path: "/v1/", Handler: api},
 		{Path: "/parley/", Handler: httpapi.NewParley(api, parley)},
 		{Path: "/healthz", Handler: a.Control.Health(a.Service)},
@@ -269,12 +311,13 @@ func (a *App) mounts(api *httpapi.API, parley httpapi.ParleyOptions) []httpapi.M
 	if a.chat != nil {
 		m = append(m, httpapi.Mount{Path: gateway.Path, Handler: a.chat.gw})
 	}
-	return m
+	// The web console: its assets, and its page at exactly "/" (last: first match wins).
+	return append(m, httpapi.Mount{Path: "/console/", Handler: cons}, httpapi.Mount{Path: "/", Handler: cons})
 }
 
 // newCarrier returns the carrier of SMS/WhatsApp deliveries: a Forwarder to url when it is
 // set, else the outbox log.
-func newCarrier(svc *conv.Service, url string) (delivery.Carrier, error) {
+func newCarrier(svc *conv.Service, url, publicURL string) (delivery.Carrier, error) {
 	if url == "" {
 		return delivery.NewOutbox(svc), nil
 	}
@@ -282,46 +325,42 @@ func newCarrier(svc *conv.Service, url string) (delivery.Carrier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serve: -carrier-url: %w", err)
 	}
+	if publicURL != "" { // a carrier fetches media from Parley's public address
+		base := strings.TrimRight(publicURL, "/")
+		f.WithMediaURL(func(ctx context.Context, sid string) (string, error) { return svc.TemporaryMediaURL(ctx, base, sid) })
+	}
 	return f, nil
 }
 
-// ensureCredentials stores the configured accounts and API keys, or the development account
-// and its default service when no account is configured.
+// StreamSafetyPoll is how often a live stream looks for deliveries without a wake-up. Every
+// writer wakes the streams (the hub in this process; on PostgreSQL the relay, from the other
+// replicas; SQLite has no other writer), so the poll is only a safety net.
+const StreamSafetyPoll = 30 * time.Second
+
+// ensureCredentials makes the configured accounts and API keys the ones that authenticate
+// (conv.SyncCredentials), or the development account and its default service when no account
+// is configured.
 func (a *App) ensureCredentials(ctx context.Context) error {
-	svc := a.Service
-	for _, c := range a.cfg.Accounts {
-		acct, err := svc.EnsureAccount(ctx, c.Sid, c.AuthToken)
-		if err != nil {
-			return fmt.Errorf("serve: account %s: %w", c.Sid, err)
-		}
-		a.Accounts = append(a.Accounts, acct)
+	accounts := make([]conv.ConfiguredAccount, len(a.cfg.Accounts))
+	for i, c := range a.cfg.Accounts {
+		accounts[i] = conv.ConfiguredAccount{Sid: c.Sid, AuthToken: c.AuthToken}
 	}
-	if len(a.Accounts) == 0 {
-		acct, err := svc.EnsureDevAccount(ctx)
-		if err != nil {
-			return fmt.Errorf("serve: development account: %w", err)
-		}
-		if _, err := svc.ResolveService(ctx, conv.Scope{AccountSid: acct.Sid}); err != nil {
-			return err
-		}
-		a.Accounts = append(a.Accounts, acct)
+	keys := make([]conv.ConfiguredAPIKey, len(a.cfg.APIKeys))
+	for i, k := range a.cfg.APIKeys {
+		keys[i] = conv.ConfiguredAPIKey{Sid: k.Sid, Secret: k.Secret, AccountSid: k.AccountSid}
 	}
-	for _, acct := range a.Accounts {
-		k, err := svc.EnsureSigningKey(ctx, acct.Sid)
+	accts, err := a.Service.SyncCredentials(ctx, accounts, keys)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	for _, acct := range accts {
+		k, err := a.Service.EnsureSigningKey(ctx, acct.Sid)
 		if err != nil {
 			return fmt.Errorf("serve: signing key of %s: %w", acct.Sid, err)
 		}
 		a.SigningKeys = append(a.SigningKeys, k)
 	}
-	for _, k := range a.cfg.APIKeys {
-		owner := k.AccountSid
-		if owner == "" {
-			owner = a.Accounts[0].Sid
-		}
-		if err := svc.PutAPIKey(ctx, owner, k.Sid, k.Secret); err != nil {
-			return fmt.Errorf("serve: API key %s: %w", k.Sid, err)
-		}
-	}
+	a.Accounts = accts
 	return nil
 }
 
@@ -330,12 +369,15 @@ func (a *App) Handler() http.Handler { return a.handler }
 
 // Start runs the background workers until ctx is done or Close is called: the webhook
 // dispatcher (deliveries enqueued before a crash are sent at once), the delivery dispatcher,
-// the timer loop and the control plane's clock loop.
+// the timer loop, the control plane's clock loop and, on PostgreSQL, the replica relay.
 func (a *App) Start(ctx context.Context) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.stops = append(a.stops, run(ctx, a.Webhooks.Run), run(ctx, a.delivery.Run),
 		a.Control.Run(ctx, a.Service, a.Webhooks, a.Hub, a.log))
+	if a.relay != nil {
+		a.stops = append(a.stops, run(ctx, a.relay.Run))
+	}
 	if a.chat != nil {
 		a.stops = append(a.stops, run(ctx, a.chat.fan.Run))
 	}
@@ -343,21 +385,22 @@ func (a *App) Start(ctx context.Context) {
 		if iv == 0 {
 			iv = DefaultTimerInterval
 		}
-		a.stops = append(a.stops, runTimers(ctx, a.Service, a.log, iv, a.clock))
+		a.stops = append(a.stops, runTimers(ctx, mediaCollector{a.Service}, a.log, iv, a.clock))
 	}
 }
 
-// Close ends the live streams (closing the hub), stops the workers and waits for them, then
-// closes the store when New opened it. It may be called more than once.
+// Close ends the live streams (closing the hub and the console's broker), stops the workers
+// and waits for them, then closes the store when New opened it. It may be called more than
+// once.
 func (a *App) Close() error {
 	var err error
 	a.closeOnce.Do(func() {
-		a.Hub.Close()
 		if a.chat != nil { // SDK sockets: close 308, the clients reconnect later
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_ = a.chat.gw.Shutdown(ctx)
 			cancel()
 		}
+		a.EndStreams()
 		a.mu.Lock()
 		stops := a.stops
 		a.stops = nil
@@ -370,6 +413,14 @@ func (a *App) Close() error {
 		}
 	})
 	return err
+}
+
+// EndStreams ends every open live stream (the hub's and the console's) and makes later ones
+// end at once; register it with http.Server.RegisterOnShutdown, as open streams would hold
+// Shutdown. Close calls it too.
+func (a *App) EndStreams() {
+	a.Hub.Close()
+	a.Changes.Close()
 }
 
 // run runs fn in a goroutine until ctx is done or stop is called; stop waits for it.

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/parley-dev/parley/internal/app"
+	"github.com/parley-dev/parley/internal/conv"
 )
 
 const (
@@ -83,8 +84,9 @@ func TestUnknownPathsAreTwilio404(t *testing.T) {
 		path, resource string
 		auth           bool
 	}{
-		{"/", "/", false},
 		{"/foo", "/foo", false},
+		{"/index.html", "/index.html", false},
+		{"/console/nope.js", "/console/nope.js", false},
 		{"/foo/bar?x=1", "/foo/bar", false},
 		{"/healthz/", "/healthz/", false},
 		{"/v1x", "/v1x", false},
@@ -99,6 +101,49 @@ func TestUnknownPathsAreTwilio404(t *testing.T) {
 		if r.status != http.StatusNotFound || r.header.Get("Content-Type") != "application/json" || r.body != want {
 			t.Errorf("GET %s: %d %q %s, want 404 application/json %s", tc.path, r.status, r.header.Get("Content-Type"), r.body, want)
 		}
+	}
+}
+
+// TestConsoleMounts checks the web console is served at exactly "/" and under /console/, and
+// that its live stream /parley/v1/Events is the console's, not a /parley/ 404.
+func TestConsoleMounts(t *testing.T) {
+	a, hs := newServer(t, app.Config{}, app.Options{})
+	if r := do(t, hs, "GET", "/", "", false); r.status != http.StatusOK || r.header.Get("Content-Type") != "text/html; charset=utf-8" ||
+		!strings.Contains(r.body, "/console/app.js") {
+		t.Errorf("GET /: %d %q %.200s", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	if r := do(t, hs, "GET", "/console/app.js", "", false); r.status != http.StatusOK || r.header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+		t.Errorf("GET /console/app.js: %d %q", r.status, r.header.Get("Content-Type"))
+	}
+	if r := do(t, hs, "GET", "/parley/v1/Events", "", false); r.status != http.StatusUnauthorized || !strings.Contains(r.body, `"code":20003`) {
+		t.Errorf("GET /parley/v1/Events without credentials: %d %s", r.status, r.body)
+	}
+	req, _ := http.NewRequest("GET", hs.URL+"/parley/v1/Events", nil)
+	req.SetBasicAuth(acct, token)
+	resp, err := hs.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() && sc.Text() != "event: ready" {
+	}
+	if resp.StatusCode != http.StatusOK || sc.Text() != "event: ready" {
+		t.Fatalf("GET /parley/v1/Events: %d, no ready event: %v", resp.StatusCode, sc.Err())
+	}
+	sc.Scan() // the ready event's data
+	// A control-plane change reaches the stream.
+	if r := do(t, hs, "POST", "/parley/v1/Reset", "", true); r.status != http.StatusNoContent {
+		t.Fatalf("POST /parley/v1/Reset: %d %s", r.status, r.body)
+	}
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "data: ") {
+	}
+	if !strings.Contains(sc.Text(), `"type":"parley.reset"`) || !strings.Contains(sc.Text(), acct) {
+		t.Fatalf("change after reset: %q %v", sc.Text(), sc.Err())
+	}
+	// Close ends the stream (it would hold a server's Shutdown).
+	_ = a.Close()
+	for sc.Scan() {
 	}
 }
 
@@ -221,6 +266,57 @@ func TestDevelopmentAccount(t *testing.T) {
 	}
 }
 
+// TestResetKeepsSyncedCredentials checks the control plane's Reset keeps what the credential
+// sync wrote: after a reset the development account (and a configured one) still
+// authenticate, and a restart finds the same development account rather than making another.
+func TestResetKeepsSyncedCredentials(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "parley.db")
+	a, err := app.New(ctx, app.Config{DB: db}, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := *a.Accounts[0]
+	if err := a.Service.Reset(ctx, dev.Sid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Service.Authenticate(ctx, dev.Sid, dev.AuthToken); err != nil {
+		t.Errorf("development account after a reset: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a, err = app.New(ctx, app.Config{DB: db}, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Accounts[0]; got.Sid != dev.Sid || got.AuthToken != dev.AuthToken {
+		t.Errorf("development account after a reset and a restart: %s:%s, want %s:%s", got.Sid, got.AuthToken, dev.Sid, dev.AuthToken)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := app.Config{DB: db, Accounts: []app.Account{{Sid: acct, AuthToken: token}},
+		APIKeys: []app.APIKey{{Sid: "SK" + strings.Repeat("e", 32), Secret: "keysecret"}}}
+	a, err = app.New(ctx, cfg, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.Service.Reset(ctx, acct); err != nil {
+		t.Fatal(err)
+	}
+	for user, pass := range map[string]string{acct: token, "SK" + strings.Repeat("e", 32): "keysecret"} {
+		if _, err := a.Service.Authenticate(ctx, user, pass); err != nil {
+			t.Errorf("%s after a reset: %v", user, err)
+		}
+	}
+	if _, err := a.Service.Authenticate(ctx, dev.Sid, dev.AuthToken); err == nil {
+		t.Errorf("the development account still authenticates with an account configured")
+	}
+}
+
 // TestBadCarrierURL checks New refuses a carrier URL that is not absolute http(s).
 func TestBadCarrierURL(t *testing.T) {
 	_, err := app.New(context.Background(), app.Config{DB: filepath.Join(t.TempDir(), "p.db"), CarrierURL: "ftp://x"}, app.Options{})
@@ -310,5 +406,38 @@ func TestBadSIDSeed(t *testing.T) {
 		Control: app.ControlConfig{SIDSeed: "x"}}, app.Options{})
 	if err == nil || !strings.Contains(err.Error(), "-sid-seed") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestMaxMediaBytes: -max-media-bytes bounds media uploads (declared or streamed) and not the
+// other routes' bodies; media uploads are not bound by -max-body-bytes.
+func TestMaxMediaBytes(t *testing.T) {
+	a, hs := newServer(t, app.Config{MaxMediaBytes: 4096, MaxBodyBytes: 1024}, app.Options{})
+	svc, err := a.Service.ResolveService(context.Background(), conv.Scope{AccountSid: acct})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(body io.Reader, n int64) response {
+		req, _ := http.NewRequest("POST", hs.URL+"/v1/Services/"+svc.Sid+"/Media", body)
+		req.ContentLength = n
+		req.Header.Set("Content-Type", "application/octet-stream")
+		req.SetBasicAuth(acct, token)
+		resp, err := hs.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return response{resp.StatusCode, resp.Header, string(b)}
+	}
+	if r := post(strings.NewReader(strings.Repeat("x", 4096)), 4096); r.status != 201 {
+		t.Errorf("upload at the limit (over -max-body-bytes): %d %s", r.status, r.body)
+	}
+	if r := post(strings.NewReader(strings.Repeat("x", 4097)), 4097); r.status != 413 || !strings.Contains(r.body, `"code":50512`) {
+		t.Errorf("declared oversize: %d %s", r.status, r.body)
+	}
+	// Chunked (no declared length): cut off once past the limit.
+	if r := post(io.MultiReader(strings.NewReader(strings.Repeat("x", 5000))), -1); r.status != 413 || !strings.Contains(r.body, `"code":50512`) {
+		t.Errorf("streamed oversize: %d %s", r.status, r.body)
 	}
 }

@@ -53,3 +53,18 @@ func runTimers(ctx context.Context, svc timerApplier, log *slog.Logger, interval
 		wg.Wait()
 	}
 }
+
+// mediaCollector runs, with each timer tick, the garbage collection of media never attached
+// to a message (conv.UnattachedMediaTTL after their upload, as Twilio does) and of uploads a
+// crash left incomplete.
+type mediaCollector struct{ *conv.Service }
+
+// ApplyTimers applies the conversation timers, then collects stale media.
+func (m mediaCollector) ApplyTimers(ctx context.Context, now time.Time) (int, error) {
+	n, err := m.Service.ApplyTimers(ctx, now)
+	if err != nil {
+		return n, err
+	}
+	_, err = m.Service.CollectMedia(ctx)
+	return n, err
+}

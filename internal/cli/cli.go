@@ -98,10 +98,7 @@ func (l listFlag) Set(v string) error {
 
 func splitList(s string) []string {
 	var out []string
-	for _, v := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
-		out = append(out, v)
-	}
-	return out
+	return append(out, strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })...)
 }
 
 func envOr(getenv func(string) string, key, def string) string {
@@ -234,7 +231,7 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	srv.RegisterOnShutdown(a.Hub.Close) // ends the live streams, which would hold Shutdown
+	srv.RegisterOnShutdown(a.EndStreams) // ends the live streams (API and console), which would hold Shutdown
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "Parley %s listening on %s (store: %s)\n", version, base, a.Store.Describe())
 	for i, acct := range a.Accounts {

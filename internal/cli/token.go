@@ -44,13 +44,24 @@ func token(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer st.Close()
 	svc := conv.NewService(st, conv.Options{})
-	acctSid := *account
-	if acctSid == "" {
-		acct, err := svc.EnsureDevAccount(ctx)
+	acctSid := conv.NormalizeSID(conv.PrefixAccount, *account)
+	if acctSid == "" { // the first account that authenticates (retired ones have no token)
+		accts, err := st.ListAccounts(ctx)
 		if err != nil {
 			return fmt.Errorf("token: %w", err)
 		}
-		acctSid = acct.Sid
+		for _, a := range accts {
+			if a.AuthToken != "" && acctSid == "" {
+				acctSid = a.Sid
+			}
+		}
+		if acctSid == "" {
+			acct, err := svc.EnsureDevAccount(ctx)
+			if err != nil {
+				return fmt.Errorf("token: %w", err)
+			}
+			acctSid = acct.Sid
+		}
 	}
 	cs, err := svc.ResolveService(ctx, conv.Scope{AccountSid: acctSid, ServiceSid: *service})
 	if err != nil {

@@ -36,7 +36,28 @@ type Plane struct {
 	Faults   *faults.Registry
 	Requests *reqlog.Log
 	Metrics  *metrics.Metrics // nil when metrics are off
+
+	notify Notifier
 }
+
+// Notifier hears of the control plane's changes to the emulated world, so that live views
+// (the web console's console.Broker) refresh. kind is one of the Change constants; account is
+// the account changed, or "" for every account (the clock is shared by all).
+type Notifier interface {
+	ControlChanged(kind, account string)
+}
+
+// Kinds of change a Notifier hears of.
+const (
+	ChangeClock    = "clock"    // the clock moved (here or on another replica); due timers were applied
+	ChangeReset    = "reset"    // POST /parley/v1/Reset
+	ChangeSnapshot = "snapshot" // POST /parley/v1/Snapshot restored a document
+	ChangeFaults   = "faults"   // a fault was added or deleted
+)
+
+type nopNotifier struct{}
+
+func (nopNotifier) ControlChanged(string, string) {}
 
 // Options configure a Plane.
 type Options struct {
@@ -48,11 +69,16 @@ type Options struct {
 	SIDs conv.SIDGen
 	// Metrics turns on the Prometheus metrics.
 	Metrics bool
+	// Notifier, when set, hears of the control plane's changes (Notifier).
+	Notifier Notifier
 }
 
 // New returns a Plane as o configures it.
 func New(o Options) (*Plane, error) {
-	cp := &Plane{Clock: conv.NewClock(o.BaseClock), SIDs: conv.RandomSIDs{}}
+	cp := &Plane{Clock: conv.NewClock(o.BaseClock), SIDs: conv.RandomSIDs{}, notify: o.Notifier}
+	if cp.notify == nil {
+		cp.notify = nopNotifier{}
+	}
 	if o.SIDSeed != "" {
 		n, err := strconv.ParseUint(o.SIDSeed, 10, 64)
 		if err != nil {
@@ -96,7 +122,8 @@ func (cp *Plane) Carrier(carrierURL string, c delivery.Carrier) delivery.Carrier
 }
 
 // Wrap puts the control plane's middlewares around the API: metrics, then the request log,
-// then API faults (so a faulted request is logged and counted).
+// then API faults (so a faulted request is logged and counted), then the notice of the
+// changes the control endpoints made (Notifier).
 func (cp *Plane) Wrap(h http.Handler, svc *conv.Service) http.Handler {
 	auth := func(r *http.Request) (string, bool) {
 		user, pass, ok := r.BasicAuth()
@@ -109,6 +136,7 @@ func (cp *Plane) Wrap(h http.Handler, svc *conv.Service) http.Handler {
 		}
 		return a.Sid, true
 	}
+	h = cp.notifying(h, auth)
 	h = cp.Faults.Middleware(h, auth)
 	h = cp.Requests.Middleware(h, auth)
 	if cp.Metrics != nil {
@@ -116,6 +144,64 @@ func (cp *Plane) Wrap(h http.Handler, svc *conv.Service) http.Handler {
 	}
 	return h
 }
+
+// changeOf returns the kind of change a request to a control endpoint makes when it succeeds,
+// or "" for any other request. The clock is not here: Run announces every move of it, this
+// replica's or another's.
+func changeOf(r *http.Request) string {
+	switch p := r.URL.Path; {
+	case r.Method == http.MethodPost && p == "/parley/v1/Reset":
+		return ChangeReset
+	case r.Method == http.MethodPost && p == "/parley/v1/Snapshot":
+		return ChangeSnapshot
+	case r.Method == http.MethodPost && p == "/parley/v1/Faults",
+		r.Method == http.MethodDelete && strings.HasPrefix(p, "/parley/v1/Faults/"):
+		return ChangeFaults
+	}
+	return ""
+}
+
+// notifying tells the Notifier of the changes the control endpoints made: after a 2xx answer
+// to a request that changes the caller's account (changeOf).
+func (cp *Plane) notifying(h http.Handler, auth func(*http.Request) (string, bool)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kind := changeOf(r)
+		if kind == "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		if sw.status >= 200 && sw.status < 300 {
+			if account, ok := auth(r); ok {
+				cp.notify.ControlChanged(kind, account)
+			}
+		}
+	})
+}
+
+// statusWriter records the status of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Health serves GET /healthz, without credentials: {"status":"ok"} when the store answers
 // within 2 s, else 503.
@@ -162,6 +248,7 @@ func (cp *Plane) Run(ctx context.Context, svc *conv.Service, webhooks *webhook.D
 				}
 				webhooks.Wake()
 				hub.Wake("")
+				cp.notify.ControlChanged(ChangeClock, "") // after the timers, so views see their effect
 			}
 		}
 	}()

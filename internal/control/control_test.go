@@ -1,14 +1,18 @@
 package control_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/parley-dev/parley/internal/console"
 	"github.com/parley-dev/parley/internal/control"
 	"github.com/parley-dev/parley/internal/store/storetest"
 	"github.com/parley-dev/parley/internal/testserver"
@@ -82,5 +86,72 @@ func TestSIDSeed(t *testing.T) {
 	}
 	if _, err := control.New(control.Options{SIDSeed: "-1"}); err == nil {
 		t.Error("a negative seed was taken")
+	}
+}
+
+// TestNotifier checks the control plane announces its changes to the Notifier (the console's
+// broker): reset, snapshot restore and faults for the caller's account after they succeed,
+// the clock for every account after its due timers were applied, and nothing for a refused
+// request.
+func TestNotifier(t *testing.T) {
+	srv := testserver.New(t, storetest.SQLite)
+	sub := srv.Changes.Subscribe(testserver.AccountSid)
+	defer sub.Close()
+	other := srv.Changes.Subscribe(testserver.Account2Sid)
+	defer other.Close()
+	next := func(s *console.Subscription, typ string) console.Change {
+		t.Helper()
+		for c := range s.C { // skips the domain events in between
+			if strings.HasPrefix(c.Type, "parley.") && c.Type != console.TypeWebhookSettled && c.Type != console.TypeDeliverySettled {
+				if c.Type != typ {
+					t.Fatalf("change %+v, want %s", c, typ)
+				}
+				return c
+			}
+		}
+		t.Fatalf("subscription closed before %s", typ)
+		return console.Change{}
+	}
+	if st, body := srv.Do(t, "POST", "/parley/v1/Faults", map[string]string{"Status": "0"}); st != 400 { // refused: no change
+		t.Fatalf("bad fault: %d %s", st, body)
+	}
+	st, body := srv.Do(t, "POST", "/parley/v1/Faults", map[string]string{"Method": "POST", "Path": "/v1/Conversations", "Status": "503", "Code": "20503"})
+	var f struct{ Sid string }
+	if err := json.Unmarshal(body, &f); st != 201 || err != nil {
+		t.Fatalf("fault: %d %s", st, body)
+	}
+	next(sub, console.TypeFaults)
+	if st, body := srv.Do(t, "DELETE", "/parley/v1/Faults/"+f.Sid, nil); st != 204 {
+		t.Fatalf("delete fault: %d %s", st, body)
+	}
+	next(sub, console.TypeFaults)
+	st, snap := srv.Do(t, "GET", "/parley/v1/Snapshot", nil)
+	if st != 200 {
+		t.Fatalf("snapshot: %d %s", st, snap)
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/parley/v1/Snapshot", bytes.NewReader(snap))
+	req.SetBasicAuth(testserver.AccountSid, testserver.AuthToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 {
+		t.Fatalf("restore: %d", resp.StatusCode)
+	}
+	next(sub, console.TypeSnapshot)
+	if st, body := srv.Do(t, "POST", "/parley/v1/Reset", nil); st != 204 {
+		t.Fatalf("reset: %d %s", st, body)
+	}
+	if c := next(sub, console.TypeReset); c.AccountSid != testserver.AccountSid {
+		t.Errorf("reset change %+v", c)
+	}
+	if st, body := srv.Do(t, "POST", "/parley/v1/Clock", map[string]string{"Advance": "PT1H"}); st != 200 {
+		t.Fatalf("clock: %d %s", st, body)
+	}
+	next(sub, console.TypeClock)
+	if c := next(other, console.TypeClock); c.AccountSid != testserver.Account2Sid {
+		t.Errorf("clock change of the other account %+v", c)
 	}
 }

@@ -108,7 +108,7 @@ func (s *Service) Authenticate(ctx context.Context, user, pass string) (*Account
 		} else if err != nil {
 			return nil, err
 		}
-		if !constantTimeEqual(a.AuthToken, pass) {
+		if a.AuthToken == "" || !constantTimeEqual(a.AuthToken, pass) { // "": retired (credentials.go)
 			fail.Message = "Authentication Error - invalid password"
 			return nil, fail
 		}
@@ -126,7 +126,7 @@ func (s *Service) Authenticate(ctx context.Context, user, pass string) (*Account
 			return nil, fail
 		}
 		a, err := s.store.GetAccount(ctx, k.AccountSid)
-		if err != nil {
+		if err != nil || a.AuthToken == "" {
 			return nil, fail
 		}
 		s.cache.putCred(gen, user, k.Secret, a)

@@ -119,6 +119,8 @@ type PushBinding struct {
 	MessageTypes  []string
 	DateCreated   time.Time
 	DateUpdated   time.Time
+	// Address is the device token pushes go to (not shown by the Binding resource).
+	Address string
 }
 
 // PushBindingFilter narrows a push binding list: any of the types, any of the identities

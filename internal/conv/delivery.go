@@ -379,7 +379,9 @@ type OutboxEntry struct {
 	From            string
 	Author          string
 	Body            *string
-	DateCreated     time.Time
+	// MediaSid is the media item sent with the message ("" for none).
+	MediaSid    string
+	DateCreated time.Time
 }
 
 // RecordOutbox records the outbound message in the outbox, once per delivery: when the
@@ -391,6 +393,7 @@ func (s *Service) RecordOutbox(ctx context.Context, o *Outbound) (*OutboxEntry, 
 		ServiceSid: d.ServiceSid, ConversationSid: d.ConversationSid, MessageSid: d.MessageSid, MessageIndex: d.MessageIndex,
 		ParticipantSid: d.ParticipantSid, Channel: d.Channel, To: d.Address, From: d.ProxyAddress, Author: m.Author,
 		Body: m.Body, DateCreated: s.clock()}
+	e.MediaSid, e.Body = ChannelMedia(m)
 	var out *OutboxEntry
 	err := s.store.WithTx(ctx, func(tx Store) error {
 		err := tx.InsertOutbox(ctx, e)

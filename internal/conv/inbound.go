@@ -12,6 +12,10 @@ type InboundMessage struct {
 	From       string
 	To         string
 	Body       string
+	// MediaURL, when set, is the URL of a media item the message carries (MMS); its
+	// MediaContentType is optional.
+	MediaURL         string
+	MediaContentType string
 }
 
 // InboundResult says where an inbound message went.
@@ -52,8 +56,18 @@ func (s *Service) ReceiveInbound(ctx context.Context, in InboundMessage) (*Inbou
 	}
 	res.Conversation = c
 	author, body := in.From, in.Body
-	res.Message, err = s.CreateMessage(ctx, Scope{AccountSid: c.AccountSid, ServiceSid: c.ServiceSid}, c.Sid,
-		MessageCreate{Author: &author, Body: &body}, WriteOptions{Source: InboundSource(in.From)})
+	mc := MessageCreate{Author: &author, Body: &body}
+	if in.MediaURL != "" { // media.go: recorded with its URL as content location
+		me, err := s.externalMedia(ctx, c, in.From, in.MediaURL, in.MediaContentType)
+		if err != nil {
+			return nil, err
+		}
+		mc.MediaSid = &me.Sid
+		if body == "" {
+			mc.Body = nil
+		}
+	}
+	res.Message, err = s.CreateMessage(ctx, Scope{AccountSid: c.AccountSid, ServiceSid: c.ServiceSid}, c.Sid, mc, WriteOptions{Source: InboundSource(in.From)})
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,8 @@ type Message struct {
 	Subject          string
 	DateCreated      time.Time
 	DateUpdated      time.Time
+	// Media lists the message's media (nil when it has none).
+	Media []MediaRef
 	// Delivery summarises the deliveries to non-chat recipients, nil when there are none. The
 	// Service fills it on every message it returns; it is not stored.
 	Delivery *DeliverySummary
@@ -116,11 +118,8 @@ func (s *Service) newMessage(in MessageCreate) (*Message, error) {
 		}
 		m.Author = *in.Author
 	}
-	if given(in.MediaSid) {
-		if !IsSID(PrefixMedia, *in.MediaSid) {
-			return nil, invalid(50510, "Invalid message media SID: %q does not match ^ME[0-9a-fA-F]{32}$", *in.MediaSid)
-		}
-		return nil, invalid(50507, "Media not found: %s (Parley has no Media Content Service; send text in Body)", *in.MediaSid)
+	if given(in.MediaSid) && !IsSID(PrefixMedia, *in.MediaSid) {
+		return nil, invalid(50510, "Invalid message media SID: %q does not match ^ME[0-9a-fA-F]{32}$", *in.MediaSid)
 	}
 	if given(in.ContentSid) {
 		if !IsSID(PrefixContent, *in.ContentSid) {
@@ -139,8 +138,8 @@ func (s *Service) newMessage(in MessageCreate) (*Message, error) {
 			return nil, err
 		}
 		m.Body = in.Body
-	} else if m.ContentSid == "" {
-		return nil, invalid(50503, "Message body not provided: a message needs a Body (or a ContentSid)")
+	} else if m.ContentSid == "" && !given(in.MediaSid) {
+		return nil, invalid(50503, "Message body not provided: a message needs a Body (or a MediaSid or ContentSid)")
 	}
 	if in.Attributes != nil {
 		a, err := ValidateAttributes(*in.Attributes, MaxMessageAttributesBytes)
@@ -226,7 +225,16 @@ func (s *Service) CreateMessage(ctx context.Context, sc Scope, convRef string, i
 		if m.ParticipantSid, err = authorParticipant(ctx, tx, c.Sid, m.Author); err != nil {
 			return err
 		}
+		m.Media = nil
+		if given(in.MediaSid) && m.ContentSid == "" { // with ContentSid, MediaSid is ignored (spec)
+			if err := checkMessageMedia(ctx, tx, c, m, *in.MediaSid); err != nil { // media.go
+				return err
+			}
+		}
 		if err := tx.CreateMessage(ctx, m); err != nil {
+			return err
+		}
+		if err := linkMedia(ctx, tx, m, s.clock()); err != nil {
 			return err
 		}
 		ps, err := recipients(ctx, tx, c.Sid)
@@ -246,6 +254,9 @@ func (s *Service) CreateMessage(ctx context.Context, sc Scope, convRef string, i
 				return err
 			}
 			deliveries = append(deliveries, d)
+		}
+		if err := s.pushMessageAdded(ctx, tx, c, m, ps); err != nil { // push.go: the push outbox
+			return err
 		}
 		if c.State == StateInactive {
 			c.State, c.DateUpdated, activated = StateActive, s.clock(), true
@@ -367,7 +378,7 @@ func (s *Service) UpdateMessage(ctx context.Context, sc Scope, convRef, sid stri
 			}
 		}
 		if in.Body != nil {
-			if *in.Body == "" && m.ContentSid == "" {
+			if *in.Body == "" && m.ContentSid == "" && len(m.Media) == 0 {
 				return invalid(50503, "Message body not provided: the body of a text message cannot be emptied")
 			}
 			b := *in.Body

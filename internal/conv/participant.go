@@ -176,6 +176,9 @@ func (s *Service) CreateParticipant(ctx context.Context, sc Scope, convRef strin
 		if err := s.addParticipantTx(ctx, tx, svc, c, p, in.RoleSid, false); err != nil {
 			return err
 		}
+		if err := s.pushParticipant(ctx, tx, c, p, true, o); err != nil { // push.go
+			return err
+		}
 		return s.emit(ctx, tx, s.event("onParticipantAdded", c, p, o))
 	})
 	if err != nil {
@@ -547,6 +550,9 @@ func (s *Service) DeleteParticipant(ctx context.Context, sc Scope, convRef, ref 
 			return err
 		}
 		gone = p
+		if err := s.pushParticipant(ctx, tx, c, p, false, o); err != nil { // push.go
+			return err
+		}
 		if err := tx.DeleteParticipant(ctx, c.Sid, p.Sid); err != nil {
 			return mapStoreErr(err)
 		}

@@ -3,8 +3,8 @@ package conv
 import "context"
 
 // Reset removes every conversation, participant, message, user, role, webhook (configuration,
-// conversation webhooks and delivery log), delivery, outbox entry, address configuration and
-// service of the account, in one transaction, and recreates its default service as on first
+// conversation webhooks and delivery log), delivery, outbox entry, media item (with its bytes),
+// push binding, recorded push, address configuration and service of the account, in one transaction, and recreates its default service as on first
 // start. The account, its auth token, API keys and credentials are kept; other accounts are
 // untouched.
 func (s *Service) Reset(ctx context.Context, accountSid string) error {

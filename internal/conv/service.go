@@ -23,6 +23,8 @@ type Options struct {
 	// ControlClock, when set, is the control plane's clock (clock.go) the service reads time
 	// from (its base replaces Clock); otherwise one is made over Clock.
 	ControlClock *Clock
+	// MaxMediaBytes limits the size of one uploaded media item (0: DefaultMaxMediaBytes).
+	MaxMediaBytes int64
 }
 
 // Service enforces every business rule of Parley over a Store.
@@ -36,6 +38,8 @@ type Service struct {
 	cache   *lookupCache
 	changes ChangeRecorder
 	clk     *Clock // the control plane's clock (clock.go); now is clk.Now
+	// maxMedia is the size limit of one media item (media.go).
+	maxMedia int64
 }
 
 // NewService returns a Service over store.
@@ -46,6 +50,10 @@ func NewService(store Store, opts Options) *Service {
 		s.clk = NewClock(opts.Clock)
 	}
 	s.now = s.clk.Now
+	s.maxMedia = opts.MaxMediaBytes
+	if s.maxMedia <= 0 {
+		s.maxMedia = DefaultMaxMediaBytes
+	}
 	if s.sids == nil {
 		s.sids = RandomSIDs{}
 	}

@@ -23,6 +23,8 @@ type Store interface {
 	ConversationStore
 	ParticipantStore
 	MessageStore
+	MediaStore // media.go
+	PushStore  // push.go
 	DeliveryStore
 	ConfigurationStore
 	WebhookStore

@@ -341,11 +341,3 @@ func (s *Service) emitMessageAdded(ctx context.Context, tx Store, c *Conversatio
 	}
 	return s.emit(ctx, tx, evs...)
 }
-
-// emitTimerState emits onConversationStateUpdated (Reason TIMER) for conversation c, which a
-// timer moved from state from at the time at.
-func (s *Service) emitTimerState(ctx context.Context, tx Store, c *Conversation, from string, at time.Time) error {
-	e := s.event(EventConversationStateUpdated, c, nil, WriteOptions{Source: SourceTimer})
-	e.StateFrom, e.Time = from, at
-	return s.emit(ctx, tx, e)
-}

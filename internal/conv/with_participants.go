@@ -70,6 +70,9 @@ func (s *Service) CreateConversationWithParticipants(ctx context.Context, sc Sco
 			if err := s.addParticipantTx(ctx, tx, svc, c, pp, ins[i].RoleSid, groupMMS); err != nil {
 				return which(i, err)
 			}
+			if err := s.pushParticipant(ctx, tx, c, pp, true, o); err != nil { // push.go
+				return err
+			}
 		}
 		evs := []Event{s.event(EventConversationAdded, c, nil, o)} // webhook deliveries, in this transaction
 		for _, pp := range ps {

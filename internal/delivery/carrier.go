@@ -71,6 +71,15 @@ func (b *Outbox) Send(ctx context.Context, o *conv.Outbound) (Result, error) {
 type Forwarder struct {
 	url    string
 	client *http.Client
+	// mediaURL, when set, makes the MediaUrl of a message's media (WithMediaURL).
+	mediaURL func(ctx context.Context, mediaSid string) (string, error)
+}
+
+// WithMediaURL makes f send MediaUrl, from fn (a temporary content URL), with each message
+// that has media.
+func (f *Forwarder) WithMediaURL(fn func(ctx context.Context, mediaSid string) (string, error)) *Forwarder {
+	f.mediaURL = fn
+	return f
 }
 
 // NewForwarder returns a Forwarder posting to target (an absolute http or https URL) with
@@ -94,7 +103,8 @@ type forwardResponse struct {
 
 // Send POSTs the message with the form fields DeliverySid, MessageSid, AccountSid,
 // ChatServiceSid, ConversationSid, ParticipantSid, Channel, To, From, Author, Body, Index and
-// Attributes, and the header Idempotency-Key: <DeliverySid> (a retried delivery carries the
+// Attributes (a message with media: MediaSid and, with WithMediaURL, MediaUrl, and no Body, as
+// Twilio sends one media item and drops the text for SMS and WhatsApp), and the header Idempotency-Key: <DeliverySid> (a retried delivery carries the
 // same key). A 2xx answer accepts it; its body may be JSON {"sid": "SM…", "status": "sent" |
 // "delivered"}. A 4xx answer other than 408 and 429 fails the delivery for good; any other
 // answer or a transport error is retried.
@@ -106,8 +116,19 @@ func (f *Forwarder) Send(ctx context.Context, o *conv.Outbound) (Result, error) 
 		"To": {d.Address}, "From": {d.ProxyAddress}, "Author": {m.Author}, "Index": {strconv.FormatInt(m.Index, 10)},
 		"Attributes": {m.Attributes},
 	}
-	if m.Body != nil {
-		form.Set("Body", *m.Body)
+	mediaSid, text := conv.ChannelMedia(m) // one media item and no text when it has media
+	if text != nil {
+		form.Set("Body", *text)
+	}
+	if mediaSid != "" {
+		form.Set("MediaSid", mediaSid)
+		if f.mediaURL != nil {
+			u, err := f.mediaURL(ctx, mediaSid)
+			if err != nil {
+				return Result{}, err
+			}
+			form.Set("MediaUrl", u)
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.url, strings.NewReader(form.Encode()))
 	if err != nil {

@@ -400,3 +400,30 @@ func TestRetryDelay(t *testing.T) {
 		t.Errorf("RetryDelay(100) = %v, want the cap %v", got, delivery.DefaultMaxBackoff)
 	}
 }
+
+// TestForwarderMedia: a message with media goes out with MediaSid and MediaUrl and without
+// its text, as Twilio sends SMS and WhatsApp recipients one media item.
+func TestForwarderMedia(t *testing.T) {
+	got := make(chan url.Values, 1)
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		v, _ := url.ParseQuery(string(body))
+		got <- v
+	}))
+	defer gw.Close()
+	fw, err := delivery.NewForwarder(gw.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.WithMediaURL(func(_ context.Context, sid string) (string, error) { return "https://parley.test/" + sid, nil })
+	text := "dropped"
+	o := &conv.Outbound{Delivery: &conv.Delivery{Sid: "DY1", Channel: conv.BindingSMS, Address: "+15550001"},
+		Message: &conv.Message{Body: &text, Media: []conv.MediaRef{{Sid: "ME1", Size: 3, ContentType: "image/png"}}}}
+	if _, err := fw.Send(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	v := <-got
+	if v.Get("MediaSid") != "ME1" || v.Get("MediaUrl") != "https://parley.test/ME1" || v.Has("Body") {
+		t.Errorf("form: %v", v)
+	}
+}

@@ -61,6 +61,9 @@ type Options struct {
 	Wake <-chan struct{}
 	// Log receives delivery failures (default: discarded).
 	Log *slog.Logger
+	// Settled, when set, is called after the outcome of each attempt is recorded (the web
+	// console's live updates: console.Broker.DeliverySettled).
+	Settled func(d *conv.Delivery)
 }
 
 // Dispatcher hands due non-chat deliveries to a Carrier and settles them: sent or delivered
@@ -182,6 +185,9 @@ func (d *Dispatcher) send(ctx context.Context, o *conv.Outbound) error {
 		d.opts.Log.Log(ctx, lvl, "delivery attempt failed", slog.String("delivery", dl.Sid), slog.String("to", dl.Address),
 			slog.Int("attempt", dl.Attempts), slog.Bool("final", final), slog.Any("err", err))
 		err = ferr
+	}
+	if err == nil && d.opts.Settled != nil {
+		d.opts.Settled(dl)
 	}
 	if errors.Is(err, conv.ErrNotFound) {
 		return nil

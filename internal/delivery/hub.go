@@ -57,6 +57,21 @@ func (h *Hub) Wake(serviceSid string) {
 	}
 }
 
+// WakeAll wakes the dispatcher and every stream of every service.
+func (h *Hub) WakeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	notify(h.dispatch)
+	for _, m := range h.subs {
+		for c := range m {
+			notify(c)
+		}
+	}
+}
+
 // Dispatch returns the channel the dispatcher waits on.
 func (h *Hub) Dispatch() <-chan struct{} { return h.dispatch }
 

@@ -390,16 +390,17 @@ func (s *Session) handleUpdate(ctx context.Context, f *twilsock.Frame) {
 	claims, err := s.g.verifier.Verify(ctx, u.Token)
 	if err != nil {
 		st := tokenStatus(err)
-		s.replyStatus(u.ID, st)
 		if st.Code != 500 {
-			// The SDK treats a refused update as terminal and closes; close after the reply
-			// in case it does not.
+			// The SDK treats a refused update as terminal and closes; close after a grace
+			// period in case it does not. Armed before the reply goes out, as for init, so
+			// that whoever reads the reply finds the grace period already running.
 			s.mu.Lock()
 			if s.st == stateActive {
 				s.rejectLocked()
 			}
 			s.mu.Unlock()
 		}
+		s.replyStatus(u.ID, st)
 		return
 	}
 	next := principalOf(claims)

@@ -393,21 +393,20 @@ type inboundJSON struct {
 }
 
 func (p *Parley) inbound(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	f, err := controlForm(w, r, "From", "To", "Body", "MediaUrl")
+	f, err := controlForm(w, r, "From", "To", "Body", "MediaUrl", "MediaContentType0")
 	if err != nil {
 		return err
-	}
-	if f.str("MediaUrl") != nil {
-		return conv.Errorf(conv.KindNotImplemented, 20501, "Not implemented: Parley has no media yet, so an inbound MediaUrl cannot be received (see docs/control-plane.md)")
 	}
 	from, to := formValue(f, "From"), formValue(f, "To")
 	if from == "" || to == "" {
 		return conv.Errorf(conv.KindInvalid, 20001, "Missing required parameter From and To: the phone's address (e.g. +15558675310 or whatsapp:+15558675310) and the account's address it wrote to")
 	}
-	if f.str("Body") == nil {
-		return conv.Errorf(conv.KindInvalid, 20001, "Missing required parameter Body")
+	media := formValue(f, "MediaUrl")
+	if f.str("Body") == nil && media == "" {
+		return conv.Errorf(conv.KindInvalid, 20001, "Missing required parameter Body (or MediaUrl)")
 	}
-	res, err := p.api.svc.ReceiveInbound(r.Context(), conv.InboundMessage{AccountSid: rc.scope.AccountSid, From: from, To: to, Body: formValue(f, "Body")})
+	res, err := p.api.svc.ReceiveInbound(r.Context(), conv.InboundMessage{AccountSid: rc.scope.AccountSid, From: from, To: to, Body: formValue(f, "Body"),
+		MediaURL: media, MediaContentType: formValue(f, "MediaContentType0")})
 	if err != nil {
 		return err
 	}

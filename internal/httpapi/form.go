@@ -71,6 +71,9 @@ func readForm(r *http.Request) (form, error) {
 	if len(vals) > MaxFormKeys {
 		return nil, conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: the body has %d parameters, the limit is %d", len(vals), MaxFormKeys)
 	}
+	if err := checkValues(vals, "body"); err != nil { // door.go: text no store can hold
+		return nil, err
+	}
 	return form(vals), nil
 }
 

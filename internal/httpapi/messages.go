@@ -29,13 +29,21 @@ type deliverySummaryJSON struct {
 	Undelivered string `json:"undelivered"`
 }
 
+// messageMediaJSON is one item of a message's media array (the spec's four keys).
+type messageMediaJSON struct {
+	Sid         string  `json:"sid"`
+	Size        int64   `json:"size"`
+	ContentType string  `json:"content_type"`
+	Filename    *string `json:"filename"`
+}
+
 type messageJSON struct {
 	Sid             string               `json:"sid"`
 	AccountSid      string               `json:"account_sid"`
 	ChatServiceSid  *string              `json:"chat_service_sid,omitempty"` // service URL form only
 	ConversationSid string               `json:"conversation_sid"`
 	Body            *string              `json:"body"`
-	Media           []any                `json:"media"` // always null: Parley has no media
+	Media           []messageMediaJSON   `json:"media"` // null when the message has none
 	Author          string               `json:"author"`
 	ParticipantSid  *string              `json:"participant_sid"`
 	Attributes      string               `json:"attributes"`
@@ -62,6 +70,9 @@ func (rc *reqCtx) message(m *conv.Message) messageJSON {
 	}
 	if rc.serviceForm {
 		out.ChatServiceSid = &m.ServiceSid
+	}
+	for _, me := range m.Media {
+		out.Media = append(out.Media, messageMediaJSON{Sid: me.Sid, Size: me.Size, ContentType: me.ContentType, Filename: nullable(me.Filename)})
 	}
 	if d := m.Delivery; d != nil {
 		out.Delivery = &deliverySummaryJSON{Total: d.Total, Sent: d.Sent, Delivered: d.Delivered, Read: d.Read,

@@ -13,6 +13,10 @@ import (
 const (
 	DefaultPageSize = 50
 	MaxPageSize     = 1000
+	// MaxPageOffset bounds Page × PageSize, the rows a Page skips: far beyond any list
+	// offset paging can walk, small enough that neither the offset, the next page's number
+	// nor the engines' OFFSET can overflow. A Page past it is a 400 (20422) on every list.
+	MaxPageOffset = 1 << 31
 )
 
 // pageReq is a list request's paging: PageSize, Page and the decoded PageToken.
@@ -43,6 +47,9 @@ func parsePaging(q url.Values) (pageReq, error) {
 			return p, conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: Page must be a non-negative integer, not %q", v)
 		}
 		p.page = n
+	}
+	if p.page > MaxPageOffset/p.size {
+		return p, conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: Page %d with PageSize %d skips more than %d rows; follow the next_page_url the API returns", p.page, p.size, MaxPageOffset)
 	}
 	if v := q.Get("PageToken"); v != "" {
 		after, before, ok := DecodePageToken(v)

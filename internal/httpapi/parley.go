@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -41,16 +39,33 @@ type ParleyOptions struct {
 	StreamHeartbeat time.Duration
 	// StreamBatch is the most events read from the store at once (default 100).
 	StreamBatch int
+	// MaxStreams caps the live streams open at once on this server (default
+	// DefaultMaxStreams; negative: no cap). Past it a stream is refused with 503 (20503).
+	MaxStreams int
+	// MaxStreamsPerAccount caps one account's open streams (default
+	// DefaultMaxStreamsPerAccount; negative: no cap). Past it: 429 (20429).
+	MaxStreamsPerAccount int
+	// StreamWorkers is how many streams may read or settle deliveries at once (default
+	// DefaultStreamWorkers); the others wait their turn.
+	StreamWorkers int
 	// Control plane (control.go): the fault registry and request log the Faults and Requests
 	// endpoints read (nil: those endpoints answer 501).
 	Faults   *faults.Registry
 	Requests *reqlog.Log
 }
 
+// Defaults of the stream caps.
+const (
+	DefaultMaxStreams           = 5000
+	DefaultMaxStreamsPerAccount = 1000
+	DefaultStreamWorkers        = 8
+)
+
 // Parley serves Parley's own endpoints, outside Twilio's /v1 API and authenticated with the
 // same account credentials:
 //
 //	GET /parley/v1/Outbox                                   what the log carrier "sent"
+//	GET /parley/v1/Push                                     the push notifications recorded (push.go)
 //	GET /parley/v1/Users/{Identity}/Stream                  live message stream (default service)
 //	GET /parley/v1/Services/{ChatServiceSid}/Users/{Identity}/Stream
 //	GET /parley/v1/Webhooks/Deliveries                      the webhook delivery log (webhooks.go)
@@ -58,8 +73,10 @@ type ParleyOptions struct {
 //
 // The stream is Server-Sent Events (text/event-stream), see stream.
 type Parley struct {
-	api  *API
-	opts ParleyOptions
+	api     *API
+	opts    ParleyOptions
+	streams *streamSlots    // stream_limits.go
+	shared  *sharedMessages // stream_share.go
 }
 
 // NewParley returns the handler of Parley's own endpoints, behind api's front door: the same
@@ -74,8 +91,19 @@ func NewParley(api *API, opts ParleyOptions) *Parley {
 	if opts.StreamBatch <= 0 {
 		opts.StreamBatch = DefaultStreamBatch
 	}
-	p := &Parley{api: api.withMux(), opts: opts}
+	if opts.MaxStreams == 0 {
+		opts.MaxStreams = DefaultMaxStreams
+	}
+	if opts.MaxStreamsPerAccount == 0 {
+		opts.MaxStreamsPerAccount = DefaultMaxStreamsPerAccount
+	}
+	if opts.StreamWorkers <= 0 {
+		opts.StreamWorkers = DefaultStreamWorkers
+	}
+	p := &Parley{api: api.withMux(), opts: opts, shared: newSharedMessages(),
+		streams: newStreamSlots(opts.MaxStreams, opts.MaxStreamsPerAccount, opts.StreamWorkers)}
 	p.api.route("GET", "/parley/v1/Outbox", p.listOutbox)
+	p.api.route("GET", "/parley/v1/Push", p.listPushes) // push.go
 	p.api.route("GET", "/parley/v1/Users/{Identity}/Stream", p.stream)
 	p.api.route("GET", "/parley/v1/Services/{ChatServiceSid}/Users/{Identity}/Stream", p.stream)
 	p.webhookDeliveryRoutes() // webhooks.go
@@ -105,6 +133,10 @@ type outboxJSON struct {
 	Body            *string `json:"body"`
 	DateCreated     twDate  `json:"date_created"`
 	MessageURL      string  `json:"message_url"`
+	// MediaSid and MediaURL (a fresh temporary content URL) are the media item sent, null
+	// when none (or when it was deleted since).
+	MediaSid *string `json:"media_sid"`
+	MediaURL *string `json:"media_url"`
 }
 
 func (p *Parley) listOutbox(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
@@ -130,7 +162,17 @@ func (p *Parley) listOutbox(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		out[i] = outboxJSON{Sid: e.Sid, AccountSid: e.AccountSid, ChatServiceSid: e.ServiceSid, ConversationSid: e.ConversationSid,
 			MessageSid: e.MessageSid, Index: e.MessageIndex, DeliverySid: e.DeliverySid, ParticipantSid: e.ParticipantSid,
 			Channel: e.Channel, To: e.To, From: e.From, Author: e.Author, Body: e.Body, DateCreated: twDate(e.DateCreated),
-			MessageURL: rc.base + "/v1/Services/" + e.ServiceSid + "/Conversations/" + e.ConversationSid + "/Messages/" + e.MessageSid}
+			MessageURL: rc.base + "/v1/Services/" + e.ServiceSid + "/Conversations/" + e.ConversationSid + "/Messages/" + e.MessageSid,
+			MediaSid:   nullable(e.MediaSid)}
+		if e.MediaSid != "" {
+			u, err := p.api.svc.TemporaryMediaURL(r.Context(), rc.base, e.MediaSid)
+			if e, ok := conv.AsError(err); ok && e.Code == 4041 {
+				continue
+			} else if err != nil {
+				return err
+			}
+			out[i].MediaURL = &u
+		}
 	}
 	writeJSON(w, http.StatusOK, listBody("messages", out, meta))
 	return nil
@@ -181,6 +223,11 @@ func (p *Parley) stream(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 	ctx := r.Context()
 	svc := p.api.svc
 	identity := r.PathValue("Identity")
+	release, err := p.streams.acquire(rc.scope.AccountSid) // stream_limits.go: refused before anything is read or written
+	if err != nil {
+		return err
+	}
+	defer release()
 	service, cursor, err := svc.OpenStream(ctx, rc.scope, identity)
 	if err != nil {
 		return err
@@ -214,11 +261,32 @@ func (p *Parley) stream(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 	defer poll.Stop()
 	beat := time.NewTicker(p.opts.StreamHeartbeat)
 	defer beat.Stop()
-	var buf bytes.Buffer
 	backlog := true
 	for {
 		for {
-			evs, err := svc.StreamEvents(ctx, service.Sid, identity, cursor, p.opts.StreamBatch)
+			// The store work and the encoding run in a short-lived goroutine, at most
+			// StreamWorkers at once across all streams (stream_limits.go): a fan-out to
+			// thousands of streams neither floods the store, ahead of other requests, nor
+			// grows every stream's own stack and buffers, which would stay allocated after
+			// the burst. The stream's goroutine only writes the encoded batch.
+			var evs []*conv.StreamEvent
+			var out []byte
+			err := p.streams.offload(ctx, func() error {
+				var err error
+				if evs, err = svc.StreamEvents(ctx, service.Sid, identity, cursor, p.opts.StreamBatch); err != nil || len(evs) == 0 {
+					return err
+				}
+				for _, e := range evs {
+					msg, err := p.shared.message(rc, e.Message) // stream_share.go: encoded once per fan-out
+					if err != nil {
+						return err
+					}
+					if out, err = appendStreamEvent(out, e, identity, msg); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
 			if err != nil {
 				if ctx.Err() == nil {
 					p.api.log.ErrorContext(ctx, "stream: read deliveries", slog.Any("err", err))
@@ -228,25 +296,17 @@ func (p *Parley) stream(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 			if len(evs) == 0 {
 				break
 			}
-			buf.Reset()
-			for _, e := range evs {
-				data, err := json.Marshal(streamEventJSON{DeliverySid: e.Delivery.Sid, ParticipantSid: e.Delivery.ParticipantSid,
-					Identity: identity, Message: rc.message(e.Message)})
-				if err != nil {
-					return nil
-				}
-				buf.WriteString("id: " + strconv.FormatInt(e.Delivery.Seq, 10) + "\nevent: onMessageAdded\ndata: ")
-				buf.Write(data)
-				buf.WriteString("\n\n")
-				cursor = max(cursor, e.Delivery.Seq)
-			}
-			if _, err := w.Write(buf.Bytes()); err != nil {
+			if _, err := w.Write(out); err != nil {
 				return nil
+			}
+			out = nil
+			for _, e := range evs {
+				cursor = max(cursor, e.Delivery.Seq)
 			}
 			if err := ctl.Flush(); err != nil {
 				return nil
 			}
-			if err := svc.MarkStreamed(ctx, evs); err != nil {
+			if err := p.streams.offload(ctx, func() error { return svc.MarkStreamed(ctx, evs) }); err != nil {
 				if ctx.Err() == nil {
 					p.api.log.ErrorContext(ctx, "stream: settle deliveries", slog.Any("err", err))
 				}

@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
@@ -26,6 +27,9 @@ type Options struct {
 	// MaxBodyBytes limits the request bodies of every route behind the front door (default
 	// 1 MiB).
 	MaxBodyBytes int64
+	// Tokens verifies the access tokens (X-Twilio-Token) of client SDK media requests; nil
+	// refuses them (403, 20101).
+	Tokens TokenVerifier
 }
 
 // API serves Conversations v1 over a conv.Service. It is also the server's one front door
@@ -38,6 +42,11 @@ type API struct {
 	mux  *http.ServeMux
 	// allowed lists, per path pattern, the methods routed on it (for 405 answers).
 	allowed map[string][]string
+	// mediaMux routes the Media Content Service (media.go).
+	mediaMux *http.ServeMux
+	// lastFull is when (unix ns) a write last failed on full storage (errors.go); shared by
+	// the views withMux makes.
+	lastFull *atomic.Int64
 }
 
 // handlerFunc is a route handler; a returned error is written by writeError.
@@ -68,7 +77,8 @@ func (rc *reqCtx) conversationURL(serviceSid, sid string) string {
 // withMux returns a view of a on a mux of its own: the same service, logger and options
 // (credentials, URLs, error bodies), other routes.
 func (a *API) withMux() *API {
-	return &API{svc: a.svc, log: a.log, opts: a.opts, mux: http.NewServeMux(), allowed: map[string][]string{}}
+	return &API{svc: a.svc, log: a.log, opts: a.opts, mux: http.NewServeMux(), allowed: map[string][]string{}, lastFull: a.lastFull,
+		mediaMux: a.mediaMux}
 }
 
 // New returns the API: the handler of the /v1 routes and the front door (FrontDoor).
@@ -76,8 +86,9 @@ func New(svc *conv.Service, log *slog.Logger, opts Options) *API {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
-	a := &API{svc: svc, log: log, opts: opts, mux: http.NewServeMux(), allowed: map[string][]string{}}
+	a := &API{svc: svc, log: log, opts: opts, mux: http.NewServeMux(), allowed: map[string][]string{}, lastFull: new(atomic.Int64)}
 	a.routes()
+	a.mediaMux = a.mediaRoutes() // media.go
 	return a
 }
 
@@ -151,14 +162,15 @@ func (a *API) routes() {
 // Mount is one handler behind the front door and the paths it serves.
 type Mount struct {
 	// Path is an exact path ("/healthz") or, ending in "/", a subtree ("/v1/", which also
-	// serves "/v1" itself).
+	// serves "/v1" itself). The root "/" is exact: it serves "/" only, so that every other
+	// unknown path keeps Twilio's 404.
 	Path    string
 	Handler http.Handler
 }
 
 // matches reports whether the mount serves path p.
 func (m Mount) matches(p string) bool {
-	if strings.HasSuffix(m.Path, "/") {
+	if m.Path != "/" && strings.HasSuffix(m.Path, "/") {
 		return strings.HasPrefix(p, m.Path) || p == strings.TrimSuffix(m.Path, "/")
 	}
 	return p == m.Path
@@ -204,7 +216,11 @@ func (a *API) FrontDoor(mounts []Mount, inner ...func(http.Handler) http.Handler
 			}
 		}()
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes)
+			limit := a.opts.MaxBodyBytes
+			if l := a.mediaBodyLimit(r); l > 0 { // media uploads: the media size limit
+				limit = l
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		router.ServeHTTP(w, r)
 	})
@@ -246,6 +262,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.dispatch(w, 
 // dispatch authenticates a request with an account's credentials (HTTP Basic) and routes it
 // on a's mux: 404 (20404) for a path no route serves, 405 (20004) for a method it does not.
 func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
+	if IsMediaPath(r.URL.Path) { // the Media Content Service authenticates on its own (media.go)
+		a.serveMedia(w, r)
+		return
+	}
 	// Every route needs credentials, even unknown ones (as at Twilio).
 	acct, err := a.authenticate(r)
 	if err != nil {
@@ -253,6 +273,10 @@ func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(context.WithValue(r.Context(), accountKey{}, acct))
+	if err := checkRequestText(r); err != nil { // door.go
+		a.writeError(w, r, err)
+		return
+	}
 	if p := r.URL.Path; p != path.Clean(p) || strings.HasSuffix(p, "/") {
 		a.writeError(w, r, conv.NotFound())
 		return

@@ -82,6 +82,9 @@ type Options struct {
 	Wake <-chan struct{}
 	// Log receives delivery failures (default: discarded).
 	Log *slog.Logger
+	// Settled, when set, is called after the outcome of each attempt is recorded (the web
+	// console's live updates: console.Broker.WebhookSettled).
+	Settled func(w *conv.WebhookDelivery)
 }
 
 // Dispatcher delivers the post-event webhooks of the outbox: it claims due deliveries (safely
@@ -295,6 +298,9 @@ func (d *Dispatcher) attempt(ctx context.Context, w *conv.WebhookDelivery) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	err := d.q.SettleWebhookDelivery(sctx, w, d.o.Owner)
+	if err == nil && d.o.Settled != nil {
+		d.o.Settled(w)
+	}
 	switch {
 	case errors.Is(err, conv.ErrNotFound):
 		d.o.Log.Warn("webhook delivery lease lost; another dispatcher retries it", slog.String("sid", w.Sid))

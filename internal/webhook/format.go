@@ -182,7 +182,7 @@ func participantParams(v url.Values, e conv.Event) {
 	}
 }
 
-// messageParams: ConversationSid, Body, Author, ParticipantSid, Attributes; all but
+// messageParams: ConversationSid, Body, Author, ParticipantSid, Attributes, Media (with media); all but
 // onMessageAdd add MessageSid, Index and DateCreated, MessagingServiceSid when the
 // conversation has one, update events DateUpdated and onMessageRemoved DateRemoved.
 func messageParams(v url.Values, e conv.Event) {
@@ -192,6 +192,9 @@ func messageParams(v url.Values, e conv.Event) {
 	v.Set("Author", m.Author)
 	setNonEmpty(v, "ParticipantSid", m.ParticipantSid)
 	v.Set("Attributes", m.Attributes)
+	if len(m.Media) > 0 {
+		v.Set("Media", mediaParam(m.Media))
+	}
 	if e.Type != conv.EventMessageAdd {
 		v.Set("MessageSid", m.Sid)
 		v.Set("Index", strconv.FormatInt(m.Index, 10))
@@ -206,6 +209,24 @@ func messageParams(v url.Values, e conv.Event) {
 	case conv.EventMessageRemoved:
 		v.Set("DateRemoved", formatDate(e.Time))
 	}
+}
+
+// mediaParam is the Media parameter of a message with media: a JSON array of {ContentType,
+// Filename, Category, Sid, Size} (Filename left out when the media has none).
+func mediaParam(refs []conv.MediaRef) string {
+	type item struct {
+		ContentType string `json:"ContentType"`
+		Filename    string `json:"Filename,omitempty"`
+		Category    string `json:"Category"`
+		Sid         string `json:"Sid"`
+		Size        int64  `json:"Size"`
+	}
+	out := make([]item, len(refs))
+	for i, r := range refs {
+		out[i] = item{ContentType: r.ContentType, Filename: r.Filename, Category: conv.MediaCategoryMedia, Sid: r.Sid, Size: r.Size}
+	}
+	b, _ := json.Marshal(out) // strings and numbers only: cannot fail
+	return string(b)
 }
 
 // userWebhookParams: onUserAdded/onUserUpdate(d) carry UserSid, Identity, FriendlyName, RoleSid,

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -213,16 +211,6 @@ var (
 )
 
 func ptr[T any](v T) *T { return &v }
-
-// keys returns the sorted parameter names of v.
-func keys(v url.Values) string {
-	var ks []string
-	for k := range v {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return strings.Join(ks, ",")
-}
 
 // want checks that v holds exactly the parameters of w.
 func want(t *testing.T, what string, v url.Values, w map[string]string) {

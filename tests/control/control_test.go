@@ -613,7 +613,7 @@ func TestInbound(t *testing.T) {
 		st, m = v.do("POST", "/parley/v1/Inbound", map[string]string{"To": "+15017122661", "Body": "hi"})
 		wantError(t, "inbound without From", st, m, 400, 20001)
 		st, m = v.do("POST", "/parley/v1/Inbound", map[string]string{"From": "+15558675310", "To": "+15017122661", "Body": "hi", "MediaUrl": "https://x.example/a.png"})
-		wantError(t, "inbound media", st, m, 501, 20501)
+		wantError(t, "inbound media without a match", st, m, 404, 20404)
 		st, m = v.do("POST", "/parley/v1/Inbound", map[string]string{"From": "+15558675310", "To": "+15017122661", "Body": "hi", "Colour": "red"})
 		wantError(t, "inbound unknown parameter", st, m, 400, 20001)
 
@@ -639,6 +639,17 @@ func TestInbound(t *testing.T) {
 		if sources[conv.EventMessageAdded] != "SMS" || sources[conv.EventConversationAdded] != "SMS" {
 			t.Errorf("event sources: %v", sources)
 		}
+		// An inbound MMS: its media is recorded with the URL as its content location.
+		v.must(201, "POST", "/parley/v1/Inbound", map[string]string{"From": "+15558675310", "To": "+15017122661", "MediaUrl": "https://x.example/a.png",
+			"MediaContentType0": "image/png"})
+		msgs = list(v.must(200, "GET", "/v1/Conversations/"+first["conversation_sid"].(string)+"/Messages", nil), "messages")
+		mm := msgs[len(msgs)-1].(map[string]any)
+		media, _ := mm["media"].([]any)
+		if len(media) != 1 || mm["body"] != nil || media[0].(map[string]any)["content_type"] != "image/png" || media[0].(map[string]any)["filename"] != "a.png" {
+			t.Errorf("inbound media message: %v", mm)
+		}
+		st, m = v.do("POST", "/parley/v1/Inbound", map[string]string{"From": "+15558675310", "To": "+15017122661", "MediaUrl": "ftp://x.example/a.png"})
+		wantError(t, "inbound media URL not http(s)", st, m, 400, 20422)
 		// Account 2 has no such address: its inbound finds nothing.
 		if st, _ := v.doAs(acct2, tok2, "POST", "/parley/v1/Inbound", map[string]string{"From": "+15558675310", "To": "+15017122661", "Body": "x"}); st != 404 {
 			t.Errorf("account 2 inbound: %d", st)

@@ -305,9 +305,9 @@ func TestWebhookHeaderRule(t *testing.T) {
 			SetXTwilioWebhookEnabled("true")); err != nil {
 			t.Fatal(err)
 		}
-		got := rc.waitFor(t, 3)
+		rc.waitFor(t, 3)
 		time.Sleep(100 * time.Millisecond) // nothing else may come
-		got = rc.requests()
+		got := rc.requests()
 		var seen []string
 		for _, r := range got {
 			seen = append(seen, r.params.Get("EventType")+"/"+r.params.Get("Identity")+"/"+r.params.Get("Attributes"))

@@ -37,6 +37,8 @@ const (
 // SQLSTATE codes the engine acts on.
 const (
 	codeUniqueViolation      = "23505"
+	codeForeignKeyViolation  = "23503"
+	codeDiskFull             = "53100"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
 )
@@ -59,11 +61,11 @@ type Options struct {
 // Store is the PostgreSQL engine: the shared SQL store plus the pools it owns.
 type Store struct {
 	*sqlstore.Store
-	cfg      *pgx.ConnConfig
 	desc     string
 	write    *sql.DB
 	read     *sql.DB
 	attempts int
+	cfg      *pgx.ConnConfig // for the LISTEN connection (notify.go)
 }
 
 type dialect struct{}
@@ -101,7 +103,19 @@ func (s *Store) ListenSyncChanges(ctx context.Context, wake func()) error {
 }
 
 // ShareLockSuffix takes a shared row lock (sqlstore.ShareLocker).
-func (dialect) ShareLockSuffix() string { return " FOR SHARE" }
+func (dialect) ShareLockSuffix() string              { return " FOR SHARE" }
+func (dialect) IsForeignKeyViolation(err error) bool { return pgCode(err) == codeForeignKeyViolation }
+func (dialect) IsStorageFull(err error) bool         { return pgCode(err) == codeDiskFull }
+
+// pgCode is the SQLSTATE of a PostgreSQL error, or "".
+func pgCode(err error) string {
+	var e *pgconn.PgError
+	if !errors.As(err, &e) {
+		return ""
+	}
+	return e.Code
+}
+
 func (dialect) IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == codeUniqueViolation
@@ -175,7 +189,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err := sqlstore.Migrate(ctx, write, dialect{}, sub); err != nil {
 		return fail(fmt.Errorf("postgres: %s: %w", loc, err))
 	}
-	s := &Store{cfg: cfg, desc: "postgres " + loc, write: write, read: read, attempts: opts.TxAttempts}
+	s := &Store{desc: "postgres " + loc, write: write, read: read, attempts: opts.TxAttempts, cfg: cfg}
 	s.Store = sqlstore.New(read, s.runTx, dialect{})
 	return s, nil
 }

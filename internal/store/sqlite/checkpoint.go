@@ -24,31 +24,42 @@ const DefaultWALLimitFrames = 16384
 // the file: one short pause per limit frames written, instead of one per 1,000. Durability
 // depends on neither: a committed transaction is in the WAL.
 type checkpointer struct {
-	db    *sql.DB
-	limit int // frames
-	stop  chan struct{}
-	done  chan struct{}
+	db     *sql.DB
+	limit  int                  // frames
+	rounds <-chan chan struct{} // nil: every checkpointEvery
+	stop   chan struct{}
+	done   chan struct{}
 }
 
-func startCheckpointer(db *sql.DB, limitFrames int) *checkpointer {
+// startCheckpointer starts the checkpointer on db. With rounds nil it runs a round every
+// checkpointEvery; otherwise one per channel received from rounds, closing that channel when
+// the round is done.
+func startCheckpointer(db *sql.DB, limitFrames int, rounds <-chan chan struct{}) *checkpointer {
 	if limitFrames <= 0 {
 		limitFrames = DefaultWALLimitFrames
 	}
-	c := &checkpointer{db: db, limit: limitFrames, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &checkpointer{db: db, limit: limitFrames, rounds: rounds, stop: make(chan struct{}), done: make(chan struct{})}
 	go c.loop()
 	return c
 }
 
 func (c *checkpointer) loop() {
 	defer close(c.done)
-	t := time.NewTicker(checkpointEvery)
-	defer t.Stop()
+	var tick <-chan time.Time // stays nil (never ready) when rounds drive the checkpointer
+	if c.rounds == nil {
+		t := time.NewTicker(checkpointEvery)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-c.stop:
 			return
-		case <-t.C:
+		case <-tick:
 			c.once(context.Background())
+		case done := <-c.rounds:
+			c.once(context.Background())
+			close(done)
 		}
 	}
 }

@@ -56,19 +56,14 @@ func keys(t *testing.T, s *Store) map[string]bool {
 // panic value) in order.
 func batch(t *testing.T, s *Store, fns []func(*sql.Tx) error) []any {
 	t.Helper()
-	release := make(chan struct{})
+	release, running := make(chan struct{}), make(chan struct{})
+	var once sync.Once // a function may run again if its whole batch is rolled back
 	first := make(chan error, 1)
 	go func() {
-		first <- s.runTx(context.Background(), func(*sql.Tx) error { <-release; return nil })
+		first <- s.runTx(context.Background(), func(*sql.Tx) error { once.Do(func() { close(running) }); <-release; return nil })
 	}()
-	// Wait until the blocker runs (queue empty), then queue the batch behind it.
-	for deadline := time.Now().Add(10 * time.Second); len(s.gc.queue) > 0; {
-		if time.Now().After(deadline) {
-			t.Fatal("writer did not take the blocker")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(10 * time.Millisecond)
+	// Wait until the writer runs the blocker, then queue the batch behind it.
+	<-running
 	out := make([]any, len(fns))
 	var wg sync.WaitGroup
 	for i, fn := range fns {
@@ -243,12 +238,12 @@ func TestGroupCommitCancelledBeforeRun(t *testing.T) {
 	s := openRaw(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := false
-	release := make(chan struct{})
-	go func() { _ = s.runTx(context.Background(), func(*sql.Tx) error { <-release; return nil }) }()
-	for len(s.gc.queue) > 0 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(10 * time.Millisecond)
+	release, running := make(chan struct{}), make(chan struct{})
+	var once sync.Once // a function may run again if its whole batch is rolled back
+	go func() {
+		_ = s.runTx(context.Background(), func(*sql.Tx) error { once.Do(func() { close(running) }); <-release; return nil })
+	}()
+	<-running // the writer is busy: the next request waits in the queue
 	done := make(chan error, 1)
 	go func() { done <- s.runTx(ctx, func(tx *sql.Tx) error { ran = true; return insert(tx, "x") }) }()
 	for len(s.gc.queue) == 0 {

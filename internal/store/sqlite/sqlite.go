@@ -37,6 +37,10 @@ type Options struct {
 	// WALLimitFrames is the WAL size, in pages, above which the checkpointer truncates it
 	// (default DefaultWALLimitFrames).
 	WALLimitFrames int
+	// CheckpointRounds, when set, replaces the checkpointer's timer (a round every 100 ms):
+	// it runs one round for each channel received and closes that channel once the round is
+	// done. Tests use it to checkpoint at a known moment instead of racing the timer.
+	CheckpointRounds <-chan chan struct{}
 }
 
 // Store is the SQLite engine: the shared SQL store plus the connections it owns.
@@ -55,6 +59,21 @@ func (dialect) Name() string                     { return "sqlite" }
 func (dialect) Rebind(q string) string           { return q }
 func (dialect) LockSuffix() string               { return "" } // the single writer serialises writes
 func (dialect) IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
+func (dialect) IsForeignKeyViolation(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+func (dialect) IsStorageFull(err error) bool {
+	return sqliteCode(err)&0xff == sqlite3.SQLITE_FULL // the primary code of any extended one
+}
+
+// sqliteCode is the extended result code of a SQLite error, or 0.
+func sqliteCode(err error) int {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return 0
+	}
+	return e.Code()
+}
 
 // pragmas returns the connection settings of a writer (readOnly false) or reader connection.
 func pragmas(sync string, readOnly bool) [][2]string {
@@ -161,7 +180,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	read.SetMaxOpenConns(opts.Readers)
 	read.SetMaxIdleConns(opts.Readers)
 	read.SetConnMaxLifetime(0)
-	s := &Store{path: abs, write: write, read: read, gc: newCommitter(write, opts.MaxBatch), ckpt: startCheckpointer(ckdb, opts.WALLimitFrames)}
+	s := &Store{path: abs, write: write, read: read, gc: newCommitter(write, opts.MaxBatch), ckpt: startCheckpointer(ckdb, opts.WALLimitFrames, opts.CheckpointRounds)}
 	s.Store = sqlstore.New(read, s.runTx, dialect{})
 	s.Store.CacheStatements(write) // modernc.org/sqlite prepares every query anew otherwise
 	return s, nil

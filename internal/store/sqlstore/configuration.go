@@ -247,13 +247,13 @@ func (s *Store) DeleteCredential(ctx context.Context, accountSid, sid string) er
 
 // ---- push bindings ----
 
-const pushBindingCols = `seq, sid, account_sid, service_sid, credential_sid, endpoint, identity, binding_type, message_types, date_created, date_updated`
+const pushBindingCols = `seq, sid, account_sid, service_sid, credential_sid, endpoint, identity, binding_type, message_types, date_created, date_updated, address`
 
 func scanPushBinding(r rowScanner) (*conv.PushBinding, error) {
 	var b conv.PushBinding
 	var types string
 	var dc, du int64
-	if err := r.Scan(&b.Seq, &b.Sid, &b.AccountSid, &b.ServiceSid, &b.CredentialSid, &b.Endpoint, &b.Identity, &b.BindingType, &types, &dc, &du); err != nil {
+	if err := r.Scan(&b.Seq, &b.Sid, &b.AccountSid, &b.ServiceSid, &b.CredentialSid, &b.Endpoint, &b.Identity, &b.BindingType, &types, &dc, &du, &b.Address); err != nil {
 		return nil, err
 	}
 	if err := scanList(types, &b.MessageTypes); err != nil {
@@ -270,8 +270,8 @@ func (s *Store) CreatePushBinding(ctx context.Context, b *conv.PushBinding) erro
 		return err
 	}
 	b.Seq, err = s.insertSeq(ctx, `INSERT INTO push_bindings (sid, account_sid, service_sid, credential_sid, endpoint, identity, binding_type,
-		message_types, date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		b.Sid, b.AccountSid, b.ServiceSid, b.CredentialSid, b.Endpoint, b.Identity, b.BindingType, types, unix(b.DateCreated), unix(b.DateUpdated))
+		message_types, date_created, date_updated, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		b.Sid, b.AccountSid, b.ServiceSid, b.CredentialSid, b.Endpoint, b.Identity, b.BindingType, types, unix(b.DateCreated), unix(b.DateUpdated), b.Address)
 	return err
 }
 

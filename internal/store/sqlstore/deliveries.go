@@ -162,14 +162,14 @@ func (s *Store) MarkDeliveriesDelivered(ctx context.Context, sids []string, at t
 }
 
 const outboxCols = `seq, sid, delivery_sid, account_sid, service_sid, conversation_sid, message_sid, message_index, participant_sid,
-	channel, to_address, from_address, author, body, date_created`
+	channel, to_address, from_address, author, body, date_created, media_sid`
 
 func scanOutbox(r rowScanner) (*conv.OutboxEntry, error) {
 	var e conv.OutboxEntry
 	var body sql.NullString
 	var dc int64
 	if err := r.Scan(&e.Seq, &e.Sid, &e.DeliverySid, &e.AccountSid, &e.ServiceSid, &e.ConversationSid, &e.MessageSid, &e.MessageIndex,
-		&e.ParticipantSid, &e.Channel, &e.To, &e.From, &e.Author, &body, &dc); err != nil {
+		&e.ParticipantSid, &e.Channel, &e.To, &e.From, &e.Author, &body, &dc, &e.MediaSid); err != nil {
 		return nil, err
 	}
 	e.Body, e.DateCreated = strPtr(body), fromUnix(dc)
@@ -182,10 +182,10 @@ func scanOutbox(r rowScanner) (*conv.OutboxEntry, error) {
 func (s *Store) InsertOutbox(ctx context.Context, e *conv.OutboxEntry) error {
 	var seq int64
 	err := s.q.QueryRowContext(ctx, s.bind(`INSERT INTO outbox (sid, delivery_sid, account_sid, service_sid, conversation_sid, message_sid,
-		message_index, participant_sid, channel, to_address, from_address, author, body, date_created)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_sid) DO NOTHING RETURNING seq`),
+		message_index, participant_sid, channel, to_address, from_address, author, body, date_created, media_sid)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_sid) DO NOTHING RETURNING seq`),
 		e.Sid, e.DeliverySid, e.AccountSid, e.ServiceSid, e.ConversationSid, e.MessageSid, e.MessageIndex, e.ParticipantSid,
-		e.Channel, e.To, e.From, e.Author, nullStr(e.Body), unix(e.DateCreated)).Scan(&seq)
+		e.Channel, e.To, e.From, e.Author, nullStr(e.Body), unix(e.DateCreated), e.MediaSid).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%w: delivery %s is already in the outbox", conv.ErrConflict, e.DeliverySid)
 	}

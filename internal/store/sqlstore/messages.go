@@ -9,14 +9,19 @@ import (
 )
 
 const messageCols = `seq, sid, account_sid, service_sid, conversation_sid, idx, author, body, attributes, participant_sid,
-	content_sid, content_variables, subject, date_created, date_updated`
+	content_sid, content_variables, subject, date_created, date_updated, media`
 
 func scanMessage(r rowScanner) (*conv.Message, error) {
 	var m conv.Message
 	var body sql.NullString
 	var dc, du int64
+	var media string
 	if err := r.Scan(&m.Seq, &m.Sid, &m.AccountSid, &m.ServiceSid, &m.ConversationSid, &m.Index, &m.Author, &body, &m.Attributes,
-		&m.ParticipantSid, &m.ContentSid, &m.ContentVariables, &m.Subject, &dc, &du); err != nil {
+		&m.ParticipantSid, &m.ContentSid, &m.ContentVariables, &m.Subject, &dc, &du, &media); err != nil {
+		return nil, err
+	}
+	var err error
+	if m.Media, err = parseMediaJSON(media); err != nil {
 		return nil, err
 	}
 	m.Body = strPtr(body)
@@ -45,11 +50,15 @@ func (s *Store) MessageIndexCounter(ctx context.Context, conversationSid string)
 
 // CreateMessage inserts a message and sets its Seq.
 func (s *Store) CreateMessage(ctx context.Context, m *conv.Message) error {
+	media, err := mediaJSON(m.Media)
+	if err != nil {
+		return err
+	}
 	seq, err := s.insertSeq(ctx, `INSERT INTO messages (sid, account_sid, service_sid, conversation_sid, idx, author, body, attributes,
-		participant_sid, content_sid, content_variables, subject, date_created, date_updated)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		participant_sid, content_sid, content_variables, subject, date_created, date_updated, media)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.Sid, m.AccountSid, m.ServiceSid, m.ConversationSid, m.Index, m.Author, nullStr(m.Body), m.Attributes,
-		m.ParticipantSid, m.ContentSid, m.ContentVariables, m.Subject, unix(m.DateCreated), unix(m.DateUpdated))
+		m.ParticipantSid, m.ContentSid, m.ContentVariables, m.Subject, unix(m.DateCreated), unix(m.DateUpdated), media)
 	m.Seq = seq
 	return err
 }

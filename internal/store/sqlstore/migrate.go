@@ -16,8 +16,9 @@ type MigrationLocker interface {
 	LockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
 }
 
-// Migrate applies, in order, every "NNNN_name.sql" file of fsys that the schema_migrations
-// table does not list yet, each in its own transaction. It returns the first failure.
+// Migrate applies, in the order of their numbers, every "NNNN_name.sql" file of fsys that the
+// schema_migrations table does not list yet, each in its own transaction. It returns the first
+// failure; two files with one number are refused before any runs.
 func Migrate(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -34,16 +35,12 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS) error {
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	names, err := fs.Glob(fsys, "*.sql")
+	migrations, err := migrationFiles(fsys)
 	if err != nil {
-		return err
+		return fmt.Errorf("migrate: %w", err)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		v, err := strconv.ParseInt(strings.SplitN(name, "_", 2)[0], 10, 64)
-		if err != nil {
-			return fmt.Errorf("migrate: %s: file name must start with a number", name)
-		}
+	for _, m := range migrations {
+		v, name := m.version, m.name
 		var n int
 		if err := conn.QueryRowContext(ctx, d.Rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), v).Scan(&n); err != nil {
 			return fmt.Errorf("migrate: %w", err)
@@ -72,4 +69,34 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS) error {
 		}
 	}
 	return nil
+}
+
+// migration is one "NNNN_name.sql" file.
+type migration struct {
+	version int64
+	name    string
+}
+
+// migrationFiles returns the migrations of fsys ordered by number. Two files with one number
+// are refused: the schema_migrations table records numbers, so the second would never run.
+func migrationFiles(fsys fs.FS) ([]migration, error) {
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]migration, 0, len(names))
+	seen := map[int64]string{}
+	for _, name := range names {
+		v, err := strconv.ParseInt(strings.SplitN(name, "_", 2)[0], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: file name must start with a number", name)
+		}
+		if other, ok := seen[v]; ok {
+			return nil, fmt.Errorf("%s and %s have the same number", other, name)
+		}
+		seen[v] = name
+		out = append(out, migration{v, name})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
 }

@@ -27,6 +27,11 @@ type Dialect interface {
 	// IsUniqueViolation reports, by driver error code, whether err is a unique or primary
 	// key constraint violation.
 	IsUniqueViolation(err error) bool
+	// IsForeignKeyViolation reports, by driver error code, whether err is a foreign key
+	// violation: a row was written under a parent that a concurrent transaction deleted.
+	IsForeignKeyViolation(err error) bool
+	// IsStorageFull reports, by driver error code, whether err says the storage is full.
+	IsStorageFull(err error) bool
 }
 
 // querier is the part of *sql.DB and *sql.Tx the store uses.
@@ -63,15 +68,37 @@ func New(read *sql.DB, runTx TxRunner, d Dialect) *Store {
 func (s *Store) Dialect() Dialect { return s.d }
 
 // WithTx runs fn in one write transaction (nested calls reuse the outer transaction).
+// Driver errors that reach it unmapped (a failed BEGIN or COMMIT, say) are mapped by code as
+// mapErr maps them.
 func (s *Store) WithTx(ctx context.Context, fn func(tx conv.Store) error) error {
 	if s.inTx {
 		return fn(s)
 	}
-	return s.runTx(ctx, func(tx *sql.Tx) error {
+	return s.mapDriverErr(s.runTx(ctx, func(tx *sql.Tx) error {
 		inner := *s
 		inner.q, inner.inTx = s.txQuerier(tx), true
 		return fn(&inner)
-	})
+	}))
+}
+
+// mapDriverErr maps the driver error codes the engine knows to conv's sentinels and leaves
+// every other error as it is: a unique violation is ErrConflict; a foreign key violation is
+// ErrNotFound (the parent row was deleted concurrently, so the resource is gone); a full
+// storage is ErrStorageFull.
+func (s *Store) mapDriverErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, conv.ErrConflict), errors.Is(err, conv.ErrNotFound), errors.Is(err, conv.ErrStorageFull):
+		return err // already mapped
+	case s.d.IsUniqueViolation(err):
+		return fmt.Errorf("%w: %v", conv.ErrConflict, err)
+	case s.d.IsForeignKeyViolation(err):
+		return fmt.Errorf("%w: %v", conv.ErrNotFound, err)
+	case s.d.IsStorageFull(err):
+		return fmt.Errorf("%w: %s: %v", conv.ErrStorageFull, s.d.Name(), err)
+	}
+	return err
 }
 
 func (s *Store) bind(q string) string {
@@ -94,8 +121,9 @@ func (s *Store) mapErr(err error) error {
 		return nil
 	case errors.Is(err, sql.ErrNoRows):
 		return conv.ErrNotFound
-	case s.d.IsUniqueViolation(err):
-		return fmt.Errorf("%w: %v", conv.ErrConflict, err)
+	}
+	if m := s.mapDriverErr(err); m != err {
+		return m
 	}
 	return fmt.Errorf("%s: %w", s.d.Name(), err)
 }

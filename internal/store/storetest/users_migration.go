@@ -20,10 +20,12 @@ const usersMigration = "0005_users.sql"
 // migrationDialect is the part of a Dialect sqlstore.Migrate uses.
 type migrationDialect struct{ rebind func(string) string }
 
-func (d migrationDialect) Name() string                 { return "migration-test" }
-func (d migrationDialect) Rebind(q string) string       { return d.rebind(q) }
-func (d migrationDialect) LockSuffix() string           { return "" }
-func (d migrationDialect) IsUniqueViolation(error) bool { return false }
+func (d migrationDialect) Name() string                     { return "migration-test" }
+func (d migrationDialect) Rebind(q string) string           { return d.rebind(q) }
+func (d migrationDialect) LockSuffix() string               { return "" }
+func (d migrationDialect) IsUniqueViolation(error) bool     { return false }
+func (d migrationDialect) IsForeignKeyViolation(error) bool { return false }
+func (d migrationDialect) IsStorageFull(error) bool         { return false }
 
 // UserBackfill checks the users migration of an engine on a database that predates it: it
 // applies the engine's migrations before 0005_users.sql (from migrations) to db, writes chat
