@@ -235,8 +235,11 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		sinks = append(conv.MultiSink{opts.Events}, sinks...)
 	}
 	// The Sync view dates its events with the service's (control plane) clock.
-	ch, svcStore, changes := newChat(a.Store, log, opts.SyncPoll, func() time.Time { return a.Service.Now() })
-	a.Service = conv.NewService(svcStore, conv.Options{ControlClock: cp.Clock, SIDs: cp.SIDs, Events: sinks,
+	ch, changes := newChat(a.Store, log, opts.SyncPoll, func() time.Time { return a.Service.Now() })
+	if ch != nil {
+		sinks = append(sinks, ch.fan)
+	}
+	a.Service = conv.NewService(a.Store, conv.Options{ControlClock: cp.Clock, SIDs: cp.SIDs, Events: sinks,
 		WebhookFormat: webhook.Format{}, PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout), MaxMediaBytes: cfg.MaxMediaBytes,
 		Changes: changes})
 	if ch != nil {

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"log/slog"
 	"time"
 
@@ -19,30 +18,15 @@ type chat struct {
 	fan *syncview.Fanout
 }
 
-// wakeStore wakes the Sync fan-out after every committed write transaction, whatever made
-// it, so SDK sockets see REST, SDK, timer and inbound changes alike.
-type wakeStore struct {
-	conv.Store
-	wake func()
-}
-
-func (s wakeStore) WithTx(ctx context.Context, fn func(tx conv.Store) error) error {
-	err := s.Store.WithTx(ctx, fn)
-	if err == nil {
-		s.wake()
-	}
-	return err
-}
-
 // newChat builds the chat side over st, or returns nil when the store cannot hold the Sync
-// view.
-func newChat(st conv.Store, log *slog.Logger, poll time.Duration, now func() time.Time) (*chat, conv.Store, conv.ChangeRecorder) {
+// view. The fan-out is an EventSink: every committed change wakes it (PostgreSQL replicas are
+// woken by the projector's NOTIFY, and a poll covers anything else).
+func newChat(st conv.Store, log *slog.Logger, poll time.Duration, now func() time.Time) (*chat, conv.ChangeRecorder) {
 	vs, ok := st.(syncview.Store)
 	if !ok {
-		return nil, st, nil
+		return nil, nil
 	}
-	fan := syncview.NewFanout(vs, log, poll)
-	return &chat{fan: fan}, wakeStore{Store: st, wake: fan.Wake}, syncview.NewProjector(now)
+	return &chat{fan: syncview.NewFanout(vs, log, poll)}, syncview.NewProjector(now)
 }
 
 // mount builds the gateway once the service exists.

@@ -53,6 +53,9 @@ func NewFanout(st Store, log *slog.Logger, poll time.Duration) *Fanout {
 		byObj: map[string]map[*gateway.Session]struct{}{}, wake: make(chan struct{}, 1)}
 }
 
+// Publish implements conv.EventSink: a committed change wakes the fan-out.
+func (f *Fanout) Publish(context.Context, conv.Event) { f.Wake() }
+
 // Wake tells the fan-out that a transaction committed (never blocks).
 func (f *Fanout) Wake() {
 	select {
