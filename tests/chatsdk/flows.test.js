@@ -50,6 +50,9 @@ async function login(Client, identity, uri = env.GATEWAY_URL) {
     const st = await waitFor(client, "stateChanged", (s) => s === "initialized" || s === "failed");
     assert.equal(st, "initialized", `${identity}: client initialisation failed`);
   }
+  // The SDK loads the user's conversations after "initialized"; wait for that, so a test that
+  // shuts the client down soon does not cut a request the SDK still waits for.
+  await client.getSubscribedConversations();
   return client;
 }
 
@@ -299,6 +302,7 @@ for (const [label, sdk, version, pkg] of versions) {
       assert.equal(await waitFor(client, "stateChanged", (s) => s === "initialized" || s === "failed"), "initialized");
     }
     assert.equal(client.user.identity, identity);
+    await client.getSubscribedConversations();
     for (const [form, status, code] of [
       [{}, 400, 20001],
       [{ Identity: "x", Ttl: "0" }, 400, 20422],

@@ -35,6 +35,7 @@ test("a REST message on replica A reaches a client of replica B live", async (t)
   if (client.state !== "initialized") {
     assert.equal(await waitFor(client, "stateChanged", (s) => s === "initialized" || s === "failed"), "initialized");
   }
+  await client.getSubscribedConversations();
   const c = await client.getConversationBySid(conv.sid);
   await c.getMessages();
   // The first message may come through the subscription's replay; once it is in, the
