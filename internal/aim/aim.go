@@ -366,6 +366,11 @@ func (a *API) getConversation(ctx context.Context, c *call) *gateway.Response {
 	m := a.conversationJSON(cv)
 	if ps, err := a.svc.ListParticipants(ctx, c.sc, cv.Sid, conv.PageQuery{Size: 1000}); err == nil {
 		m["participants_count"] = len(ps)
+		for _, p := range ps {
+			if p.Identity != nil && *p.Identity == c.p.Identity {
+				m["status"] = "joined"
+			}
+		}
 	}
 	return gateway.JSONResponse(http.StatusOK, m)
 }
