@@ -272,8 +272,8 @@ type outcome struct {
 	retryable bool
 	// The request as sent (empty when none was built) and the start of the answer.
 	reqURL, reqMethod, reqBody string
-	reqHeaders               map[string]string
-	body                     string
+	reqHeaders                 map[string]string
+	body                       string
 }
 
 // attempt makes one attempt of claimed delivery w and records its outcome.
