@@ -489,3 +489,73 @@ func (b *tab) download(sel string) string {
 	}
 	return text
 }
+
+// TestBrowserWebhookResend: a delivery whose first attempt failed (500) and whose retry
+// succeeded shows both attempts with the signed request and the answers; Resend sends the
+// same event again as a new delivery, which reaches the application and appears live.
+func TestBrowserWebhookResend(t *testing.T) {
+	b := newTab(t)
+	var mu sync.Mutex
+	var got []string // the idempotency tokens of the requests the application got
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n := len(got)
+		got = append(got, r.Header.Get("I-Twilio-Idempotency-Token"))
+		mu.Unlock()
+		if n == 0 {
+			w.WriteHeader(500)
+			_, _ = w.Write([]byte("<b>not yet</b>"))
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	t.Cleanup(app.Close)
+	requests := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), got...)
+	}
+	b.rest("POST", "/v1/Configuration/Webhooks", map[string]string{"PostWebhookUrl": app.URL + "/hook", "Filters": "onConversationAdded", "Target": "webhook"}, 200, nil)
+	b.do("open the console", chromedp.Navigate(b.srv.URL+"/#/deliveries"))
+	b.signIn(testserver.AccountSid, testserver.AuthToken)
+	b.wait("the live stream", `document.querySelector('#live.on')`)
+	b.wait("the delivery log", `document.querySelector('#view h2') && document.querySelector('#view h2').textContent === 'Webhook deliveries'`)
+	code, body := b.srv.DoAs(t, testserver.AccountSid, testserver.AuthToken, "POST", "/v1/Conversations", map[string]string{"FriendlyName": "hooked"},
+		map[string]string{"X-Twilio-Webhook-Enabled": "true"})
+	if code != 201 {
+		t.Fatalf("conversation with webhook: %d %s", code, body)
+	}
+	b.wait("the failed first attempt", `[...document.querySelectorAll('#view details.msg summary')].some(s => s.textContent.includes('last answer 500'))`)
+	// The retry is due after the back-off on Parley's clock: advance it.
+	b.rest("POST", "/parley/v1/Clock", map[string]string{"Advance": "PT1M"}, 200, nil)
+	b.wait("the delivered retry", `[...document.querySelectorAll('#view details.msg summary')].some(s => s.textContent.includes('delivered') && s.textContent.includes('2 attempts'))`)
+	var log struct{ Deliveries []struct{ Sid string } }
+	b.rest("GET", "/parley/v1/Webhooks/Deliveries", nil, 200, &log)
+	if len(log.Deliveries) != 1 {
+		t.Fatalf("deliveries: %+v", log.Deliveries)
+	}
+	sid := log.Deliveries[0].Sid
+	det := `document.querySelector('#view details.msg[data-sid=` + jsString(sid) + `]')`
+	b.do("open the delivery", chromedp.Click(chromedp.CSS(`#view details.msg[data-sid="`+sid+`"] summary`)))
+	b.wait("both attempts", det+`.querySelectorAll('section.attempt').length === 2`)
+	first, second := det+`.querySelector('section.attempt[data-attempt="1"]')`, det+`.querySelector('section.attempt[data-attempt="2"]')`
+	b.wait("the first attempt's request and answer", first+`.querySelector('.attempt-error').textContent === 'HTTP 500' && `+
+		first+`.querySelector('.attempt-response').textContent === '<b>not yet</b>' && `+
+		first+`.querySelector('.attempt-body').textContent.includes('RetryCount=0') && `+
+		`[...`+first+`.querySelectorAll('td')].some(td => td.textContent === 'X-Twilio-Signature')`)
+	b.wait("the second attempt", second+`.querySelector('.attempt-response').textContent === 'ok' && `+second+`.querySelector('.attempt-body').textContent.includes('RetryCount=1')`)
+	if n := evalAs[int](b, `document.querySelectorAll('#view b, #view script, #view img').length`); n != 0 {
+		t.Errorf("%d elements made from data", n)
+	}
+	b.shot("webhook-attempts")
+
+	b.do("resend", chromedp.Click(chromedp.CSS(`button[aria-label="Resend `+sid+`"]`)))
+	b.wait("the resent delivery, delivered", `[...document.querySelectorAll('#view details.msg summary')].some(s => s.textContent.includes('resent from `+sid+`') && s.textContent.includes('delivered'))`)
+	rs := requests()
+	if len(rs) != 3 || rs[0] != sid || rs[1] != sid || rs[2] == sid || !strings.HasPrefix(rs[2], "WD") {
+		t.Fatalf("the application got %q", rs)
+	}
+	// The new delivery opened by itself and shows its one attempt.
+	b.wait("the resent delivery's attempt", `document.querySelector('#view details.msg[data-sid=`+jsString(rs[2])+`][open] section.attempt[data-attempt="1"]')`)
+	b.noDialogs()
+}

@@ -170,38 +170,15 @@ func (cp *Plane) notifying(h http.Handler, auth func(*http.Request) (string, boo
 			h.ServeHTTP(w, r)
 			return
 		}
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &httpapi.StatusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
-		if sw.status >= 200 && sw.status < 300 {
+		if st := sw.StatusCode(); st >= 200 && st < 300 {
 			if account, ok := auth(r); ok {
 				cp.notify.ControlChanged(kind, account)
 			}
 		}
 	})
 }
-
-// statusWriter records the status of a response.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Health serves GET /healthz, without credentials: {"status":"ok"} when the store answers
 // within 2 s, else 503.

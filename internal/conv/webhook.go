@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Webhook limits (see docs/compatibility.md).
@@ -447,4 +448,45 @@ func (s *Service) FetchWebhookDelivery(ctx context.Context, accountSid, sid stri
 	}
 	d, err := s.store.GetWebhookDelivery(ctx, accountSid, sid)
 	return d, mapStoreErr(err)
+}
+
+// ListWebhookAttempts returns one page of the attempts of one of the account's webhook
+// deliveries, oldest first. Errors: 20404 for an unknown delivery.
+func (s *Service) ListWebhookAttempts(ctx context.Context, accountSid, sid string, q PageQuery) ([]*WebhookAttempt, error) {
+	if _, err := s.FetchWebhookDelivery(ctx, accountSid, sid); err != nil {
+		return nil, err
+	}
+	xs, err := s.store.ListWebhookAttempts(ctx, accountSid, sid, q)
+	return xs, mapStoreErr(err)
+}
+
+// ResendWebhookDelivery enqueues a fresh delivery of finished delivery sid's request: the same
+// event, parameters, URL and method, a new SID (so a new I-Twilio-Idempotency-Token: a resend
+// is deliberate, the receiver must not drop it as a duplicate), ResentFrom = sid. It goes
+// through the outbox like any delivery (signing, retries). Errors: 20404 for an unknown
+// delivery, 20409 while sid is still pending.
+func (s *Service) ResendWebhookDelivery(ctx context.Context, accountSid, sid string) (*WebhookDelivery, error) {
+	if !IsSID(PrefixWebhookDelivery, sid) {
+		return nil, NotFound()
+	}
+	var out *WebhookDelivery
+	err := s.store.WithTx(ctx, func(tx Store) error {
+		d, err := tx.GetWebhookDelivery(ctx, accountSid, sid)
+		if err != nil {
+			return mapStoreErr(err)
+		}
+		if d.Status == WebhookPending {
+			return Errorf(KindConflict, 20409, "Conflict: webhook delivery %s is still pending; it can be resent once it is delivered or failed", sid)
+		}
+		now := s.now().UTC()
+		out = &WebhookDelivery{Sid: s.sids.New(PrefixWebhookDelivery), AccountSid: d.AccountSid, ServiceSid: d.ServiceSid,
+			ConversationSid: d.ConversationSid, EventType: d.EventType, Scope: d.Scope, WebhookSid: d.WebhookSid, URL: d.URL,
+			Method: d.Method, Params: d.Params, Status: WebhookPending, NextAttemptAt: now,
+			DateCreated: now.Truncate(time.Second), DateUpdated: now.Truncate(time.Second), ResentFrom: d.Sid}
+		return tx.EnqueueWebhookDeliveries(ctx, []*WebhookDelivery{out})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

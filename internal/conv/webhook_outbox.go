@@ -2,6 +2,7 @@ package conv
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -27,10 +28,23 @@ func (s *Service) ClaimWebhookDeliveries(ctx context.Context, now time.Time, own
 }
 
 // SettleWebhookDelivery records the outcome fields of claimed delivery w (status, last status
-// code and error, attempts, next attempt, date delivered). ErrNotFound (wrapped): the lease
-// was lost.
-func (s *Service) SettleWebhookDelivery(ctx context.Context, w *WebhookDelivery, owner string) error {
-	return s.store.WithTx(ctx, func(tx Store) error { return tx.SettleWebhookDelivery(ctx, w, owner) })
+// code and error, attempts, next attempt, date delivered) and, in the same transaction, the
+// attempt's history entry a (nil: none). ErrNotFound (wrapped): the lease was lost; then a
+// is not recorded either.
+func (s *Service) SettleWebhookDelivery(ctx context.Context, w *WebhookDelivery, owner string, a *WebhookAttempt) error {
+	return s.store.WithTx(ctx, func(tx Store) error {
+		if err := tx.SettleWebhookDelivery(ctx, w, owner); err != nil {
+			return err
+		}
+		if a == nil {
+			return nil
+		}
+		a.DeliverySid, a.AccountSid = w.Sid, w.AccountSid
+		if len(a.ResponseBody) > MaxWebhookAttemptBody {
+			a.ResponseBody = strings.ToValidUTF8(a.ResponseBody[:MaxWebhookAttemptBody], "")
+		}
+		return tx.AddWebhookAttempt(ctx, a)
+	})
 }
 
 // AccountAuthToken returns the auth token that signs account accountSid's webhooks.

@@ -96,7 +96,32 @@ type WebhookDelivery struct {
 	DateCreated   time.Time
 	DateUpdated   time.Time
 	DateDelivered *time.Time
+	// ResentFrom is the delivery this one resends ("" for a delivery of a change).
+	ResentFrom string
 }
+
+// WebhookAttempt is one settled attempt of a webhook delivery, as the delivery log keeps it:
+// the request as sent and what came back. It never holds the auth token.
+type WebhookAttempt struct {
+	Seq         int64
+	DeliverySid string
+	AccountSid  string
+	Attempt     int       // 1 for the first attempt
+	Date        time.Time // when the attempt started (Parley's clock, millisecond precision)
+	// The request: URL (with the query for GET), method, the headers sent (the signature
+	// included) and the form body ("" for GET).
+	RequestURL     string
+	RequestMethod  string
+	RequestHeaders map[string]string
+	RequestBody    string
+	ResponseStatus int    // 0 when no answer came
+	ResponseBody   string // the first MaxWebhookAttemptBody bytes of the answer
+	Error          string // timeout, connection failure, non-2xx
+	Duration       time.Duration
+}
+
+// MaxWebhookAttemptBody bounds the answer excerpt a WebhookAttempt keeps.
+const MaxWebhookAttemptBody = 4 << 10
 
 // WebhookDeliveryFilter narrows a delivery list; empty fields match everything.
 type WebhookDeliveryFilter struct {
@@ -137,9 +162,14 @@ type WebhookStore interface {
 	// error, next attempt, date updated and delivered) and ends the lease, provided d is
 	// still pending and leased to owner. ErrNotFound: the lease was lost or d is gone.
 	SettleWebhookDelivery(ctx context.Context, d *WebhookDelivery, owner string) error
+	// AddWebhookAttempt inserts a settled attempt of a delivery and sets a.Seq.
+	AddWebhookAttempt(ctx context.Context, a *WebhookAttempt) error
+	// ListWebhookAttempts returns one page of the attempts of the account's delivery, in
+	// the order they were made.
+	ListWebhookAttempts(ctx context.Context, accountSid, deliverySid string, q PageQuery) ([]*WebhookAttempt, error)
 	GetWebhookDelivery(ctx context.Context, accountSid, sid string) (*WebhookDelivery, error)
 	ListWebhookDeliveries(ctx context.Context, accountSid string, f WebhookDeliveryFilter, q PageQuery) ([]*WebhookDelivery, error)
 	// PruneWebhookDeliveries deletes delivered and failed deliveries last updated before
-	// before, and returns how many it deleted.
+	// before (with their attempts), and returns how many deliveries it deleted.
 	PruneWebhookDeliveries(ctx context.Context, before time.Time) (int64, error)
 }

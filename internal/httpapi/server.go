@@ -199,11 +199,11 @@ func (a *API) FrontDoor(mounts []Mount, inner ...func(http.Handler) http.Handler
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.log.Enabled(r.Context(), slog.LevelDebug) {
-			sw := &statusWriter{ResponseWriter: w}
+			sw := &StatusWriter{ResponseWriter: w}
 			w = sw
 			defer func(start time.Time) {
 				a.log.DebugContext(r.Context(), "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-					slog.Int("status", sw.statusCode()), slog.Duration("duration", time.Since(start)))
+					slog.Int("status", sw.StatusCode()), slog.Duration("duration", time.Since(start)))
 			}(time.Now())
 		}
 		defer func() {
@@ -226,20 +226,21 @@ func (a *API) FrontDoor(mounts []Mount, inner ...func(http.Handler) http.Handler
 	})
 }
 
-// statusWriter records the status of a response for the request log.
-type statusWriter struct {
+// StatusWriter records the status of a response (for the request log, and for middlewares
+// that act on a handler's outcome).
+type StatusWriter struct {
 	http.ResponseWriter
 	status int
 }
 
-func (w *statusWriter) WriteHeader(code int) {
+func (w *StatusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
+func (w *StatusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
@@ -247,9 +248,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // Unwrap lets http.ResponseController reach the connection (flushes, deadlines of streams).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (w *statusWriter) statusCode() int {
+// StatusCode is the status written, 200 when the handler wrote a body without one.
+func (w *StatusWriter) StatusCode() int {
 	if w.status == 0 {
 		return http.StatusOK
 	}

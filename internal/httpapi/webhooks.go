@@ -25,10 +25,14 @@ func (a *API) webhookRoutes() {
 // webhookDeliveryRoutes registers Parley's own delivery log on the /parley/v1 handler:
 //
 //	GET /parley/v1/Webhooks/Deliveries          the account's webhook deliveries, oldest first
-//	GET /parley/v1/Webhooks/Deliveries/{Sid}    one delivery
+//	GET  /parley/v1/Webhooks/Deliveries/{Sid}           one delivery, with its attempt history
+//	GET  /parley/v1/Webhooks/Deliveries/{Sid}/Attempts  its attempts, paged
+//	POST /parley/v1/Webhooks/Deliveries/{Sid}/Resend    a fresh delivery of the same request (201)
 func (p *Parley) webhookDeliveryRoutes() {
 	p.api.route("GET", "/parley/v1/Webhooks/Deliveries", p.api.listWebhookDeliveries)
 	p.api.route("GET", "/parley/v1/Webhooks/Deliveries/{Sid}", p.api.fetchWebhookDelivery)
+	p.api.route("GET", "/parley/v1/Webhooks/Deliveries/{Sid}/Attempts", p.api.listWebhookAttempts)
+	p.api.route("POST", "/parley/v1/Webhooks/Deliveries/{Sid}/Resend", p.api.resendWebhookDelivery)
 }
 
 // ---- account-level and service-level configuration ----
@@ -277,7 +281,43 @@ type webhookDeliveryJSON struct {
 	DateCreated     twDate            `json:"date_created"`
 	DateUpdated     twDate            `json:"date_updated"`
 	DateDelivered   *twDate           `json:"date_delivered"`
+	ResentFrom      *string           `json:"resent_from"` // the delivery this one resends
 	URL             string            `json:"url"`
+	// AttemptHistory is the delivery's attempts (fetch only; "attempts" is their count).
+	AttemptHistory []webhookAttemptJSON `json:"attempt_history,omitempty"`
+}
+
+// webhookAttemptJSON is one attempt of a delivery: the request as sent and what came back.
+type webhookAttemptJSON struct {
+	Attempt      int                   `json:"attempt"`
+	DateCreated  string                `json:"date_created"` // millisecond precision
+	Request      webhookAttemptRequest `json:"request"`
+	ResponseCode *int                  `json:"response_code"`
+	ResponseBody *string               `json:"response_body"` // the first 4 KiB
+	Error        *string               `json:"error"`
+	DurationMs   int64                 `json:"duration_ms"`
+}
+
+type webhookAttemptRequest struct {
+	URL     string            `json:"url"`
+	Method  string            `json:"method"`
+	Headers map[string]string `json:"headers"`
+	Body    string            `json:"body"`
+}
+
+func webhookAttempt(a *conv.WebhookAttempt) webhookAttemptJSON {
+	h := a.RequestHeaders
+	if h == nil {
+		h = map[string]string{}
+	}
+	out := webhookAttemptJSON{Attempt: a.Attempt, DateCreated: a.Date.UTC().Format("2006-01-02T15:04:05.000Z"),
+		Request: webhookAttemptRequest{URL: a.RequestURL, Method: a.RequestMethod, Headers: h, Body: a.RequestBody},
+		Error:   nullable(a.Error), DurationMs: a.Duration.Milliseconds()}
+	if a.ResponseStatus != 0 {
+		out.ResponseCode = &a.ResponseStatus
+		out.ResponseBody = &a.ResponseBody
+	}
+	return out
 }
 
 func (rc *reqCtx) webhookDelivery(d *conv.WebhookDelivery) webhookDeliveryJSON {
@@ -285,7 +325,7 @@ func (rc *reqCtx) webhookDelivery(d *conv.WebhookDelivery) webhookDeliveryJSON {
 		ConversationSid: nullable(d.ConversationSid), EventType: d.EventType, Scope: d.Scope, WebhookSid: nullable(d.WebhookSid),
 		WebhookURL: d.URL, Method: d.Method, Status: d.Status, Attempts: d.Attempts, LastError: nullable(d.LastError),
 		Parameters: map[string]string{}, DateCreated: twDate(d.DateCreated), DateUpdated: twDate(d.DateUpdated),
-		DateDelivered: datePtr(d.DateDelivered), URL: rc.base + "/parley/v1/Webhooks/Deliveries/" + d.Sid}
+		DateDelivered: datePtr(d.DateDelivered), ResentFrom: nullable(d.ResentFrom), URL: rc.base + "/parley/v1/Webhooks/Deliveries/" + d.Sid}
 	if d.LastStatusCode != 0 {
 		out.LastStatusCode = &d.LastStatusCode
 	}
@@ -331,6 +371,43 @@ func (a *API) fetchWebhookDelivery(w http.ResponseWriter, r *http.Request, rc *r
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rc.webhookDelivery(d))
+	// The history of one delivery is short (at most the dispatcher's MaxAttempts, 6 by
+	// default); the paged Attempts list has the rest should there be more.
+	as, err := a.svc.ListWebhookAttempts(r.Context(), rc.scope.AccountSid, d.Sid, conv.PageQuery{Size: maxInlineAttempts})
+	if err != nil {
+		return err
+	}
+	out := rc.webhookDelivery(d)
+	out.AttemptHistory = make([]webhookAttemptJSON, 0, len(as))
+	for _, x := range as {
+		out.AttemptHistory = append(out.AttemptHistory, webhookAttempt(x))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// maxInlineAttempts bounds the attempt history a delivery's fetch includes.
+const maxInlineAttempts = 100
+
+func (a *API) listWebhookAttempts(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
+	p, err := parsePaging(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	sid := r.PathValue("Sid")
+	items, err := a.svc.ListWebhookAttempts(r.Context(), rc.scope.AccountSid, sid, p.query())
+	if err != nil {
+		return err
+	}
+	return writeList(w, p, items, func(x *conv.WebhookAttempt) int64 { return x.Seq },
+		rc.base+"/parley/v1/Webhooks/Deliveries/"+escapeSegment(sid)+"/Attempts", nil, "attempts", webhookAttempt)
+}
+
+func (a *API) resendWebhookDelivery(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
+	d, err := a.svc.ResendWebhookDelivery(r.Context(), rc.scope.AccountSid, r.PathValue("Sid"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, rc.webhookDelivery(d))
 	return nil
 }

@@ -42,8 +42,10 @@ type Queue interface {
 	NextWebhookDeliveryDue(ctx context.Context) (time.Time, bool, error)
 	// ClaimWebhookDeliveries leases up to limit due deliveries to owner until now+lease.
 	ClaimWebhookDeliveries(ctx context.Context, now time.Time, owner string, limit int, lease time.Duration) ([]*conv.WebhookDelivery, error)
-	// SettleWebhookDelivery records the outcome of an attempt of claimed delivery w.
-	SettleWebhookDelivery(ctx context.Context, w *conv.WebhookDelivery, owner string) error
+	// SettleWebhookDelivery records the outcome of an attempt of claimed delivery w and, in
+	// the same transaction, the attempt's entry a of the delivery log (request as sent,
+	// answer excerpt or error, duration).
+	SettleWebhookDelivery(ctx context.Context, w *conv.WebhookDelivery, owner string, a *conv.WebhookAttempt) error
 	// AccountAuthToken returns the token that signs the account's webhooks (conv.ErrNotFound:
 	// the account is gone).
 	AccountAuthToken(ctx context.Context, accountSid string) (string, error)
@@ -268,11 +270,16 @@ type outcome struct {
 	err       string
 	ok        bool
 	retryable bool
+	// The request as sent (empty when none was built) and the start of the answer.
+	reqURL, reqMethod, reqBody string
+	reqHeaders                 map[string]string
+	body                       string
 }
 
 // attempt makes one attempt of claimed delivery w and records its outcome.
 func (d *Dispatcher) attempt(ctx context.Context, w *conv.WebhookDelivery) {
 	var out outcome
+	start := d.o.Clock()
 	if w.Attempts > d.o.MaxAttempts {
 		// The previous attempt was cut short (crash) and was the last one.
 		out = outcome{err: "the last attempt was interrupted (the server stopped during it)", status: w.LastStatusCode}
@@ -280,6 +287,12 @@ func (d *Dispatcher) attempt(ctx context.Context, w *conv.WebhookDelivery) {
 		out = d.send(ctx, w)
 	}
 	now := d.o.Clock()
+	a := &conv.WebhookAttempt{Attempt: w.Attempts, Date: start.UTC().Truncate(time.Millisecond), RequestURL: out.reqURL,
+		RequestMethod: out.reqMethod, RequestHeaders: out.reqHeaders, RequestBody: out.reqBody, ResponseStatus: out.status,
+		ResponseBody: out.body, Duration: max(now.Sub(start), 0)}
+	if a.RequestURL == "" {
+		a.RequestURL, a.RequestMethod = w.URL, w.Method
+	}
 	w.LastStatusCode, w.LastError, w.DateUpdated = out.status, out.err, now.UTC().Truncate(time.Second)
 	switch {
 	case out.ok:
@@ -297,7 +310,8 @@ func (d *Dispatcher) attempt(ctx context.Context, w *conv.WebhookDelivery) {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	err := d.q.SettleWebhookDelivery(sctx, w, d.o.Owner)
+	a.Error = w.LastError
+	err := d.q.SettleWebhookDelivery(sctx, w, d.o.Owner, a)
 	if err == nil && d.o.Settled != nil {
 		d.o.Settled(w)
 	}
@@ -332,26 +346,44 @@ func (d *Dispatcher) send(ctx context.Context, w *conv.WebhookDelivery) outcome 
 		return outcome{err: err.Error()}
 	}
 	req.Header.Set("I-Twilio-Idempotency-Token", w.Sid)
+	// What the log keeps of the request: every header set above (the signature included;
+	// the auth token itself is never sent, so never kept) and the form body.
+	sent := outcome{reqURL: req.URL.String(), reqMethod: req.Method, reqHeaders: map[string]string{}}
+	for k := range req.Header {
+		sent.reqHeaders[k] = req.Header.Get(k)
+	}
+	if req.Method == http.MethodPost {
+		sent.reqBody = params.Encode()
+	}
+	with := func(o outcome) outcome {
+		o.reqURL, o.reqMethod, o.reqHeaders, o.reqBody = sent.reqURL, sent.reqMethod, sent.reqHeaders, sent.reqBody
+		return o
+	}
 	resp, err := d.o.Client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(rctx.Err(), context.DeadlineExceeded) {
-			return outcome{err: fmt.Sprintf("timeout: no answer within %v", d.o.Timeout), retryable: true}
+			return with(outcome{err: fmt.Sprintf("timeout: no answer within %v", d.o.Timeout), retryable: true})
 		}
-		return outcome{err: err.Error(), retryable: true}
+		return with(outcome{err: err.Error(), retryable: true})
 	}
-	_, rerr := io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswerBytes))
+	var excerpt strings.Builder
+	_, rerr := io.Copy(&excerpt, io.LimitReader(resp.Body, conv.MaxWebhookAttemptBody))
+	if rerr == nil {
+		_, rerr = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswerBytes-conv.MaxWebhookAttemptBody))
+	}
 	resp.Body.Close()
+	body := strings.ToValidUTF8(excerpt.String(), "\uFFFD")
 	if rerr != nil && rctx.Err() != nil {
-		return outcome{status: resp.StatusCode, err: fmt.Sprintf("timeout: the answer did not end within %v", d.o.Timeout), retryable: true}
+		return with(outcome{status: resp.StatusCode, body: body, err: fmt.Sprintf("timeout: the answer did not end within %v", d.o.Timeout), retryable: true})
 	}
 	code := resp.StatusCode
 	switch {
 	case code >= 200 && code <= 299:
-		return outcome{status: code, ok: true}
+		return with(outcome{status: code, body: body, ok: true})
 	case code >= 500, code == http.StatusTooManyRequests, code == http.StatusRequestTimeout:
-		return outcome{status: code, err: "HTTP " + strconv.Itoa(code), retryable: true}
+		return with(outcome{status: code, body: body, err: "HTTP " + strconv.Itoa(code), retryable: true})
 	}
-	return outcome{status: code, err: "HTTP " + strconv.Itoa(code) + " (not retried)"}
+	return with(outcome{status: code, body: body, err: "HTTP " + strconv.Itoa(code) + " (not retried)"})
 }
 
 // prune deletes finished deliveries older than the retention, at most once per pruneEvery.

@@ -511,12 +511,79 @@
   function deliveriesView(root) {
     const msg = h('div');
     const out = h('div');
+    const open = new Set(); // the deliveries whose details are open (kept across refreshes)
     const status = h('select', {name: 'Status'}, ['', 'pending', 'delivered', 'failed'].map((s) => h('option', {value: s}, s || 'any')));
     status.addEventListener('change', () => refresh());
     append(root, h('div', {class: 'toolbar'}, h('h2', {}, 'Webhook deliveries'),
       h('div', {class: 'row'}, h('div', {}, field('Status', status)), h('button', {type: 'button', class: 'secondary', onclick: () => refresh()}, 'Refresh'))),
-    h('p', {class: 'note'}, 'Every post-event webhook Parley sent or will send, newest first: the signed form parameters, the application\'s last answer and the attempts so far. Open a row for details.'),
+    h('p', {class: 'note'}, 'Every post-event webhook Parley sent or will send, newest first: the signed form parameters, each attempt with the request as sent and the application\'s answer, and a Resend button for finished deliveries. Open a row for details.'),
     msg, h('section', {class: 'card'}, out));
+
+    const base = (sid) => '/parley/v1/Webhooks/Deliveries/' + encodeURIComponent(sid);
+
+    // attemptView shows one attempt: when, outcome, duration, the request as sent and the answer.
+    function attemptView(a) {
+      const req = a.request || {};
+      const headers = req.headers || {};
+      return h('section', {class: 'attempt', 'data-attempt': String(a.attempt)},
+        h('h4', {}, 'Attempt ' + a.attempt + ' · ' + when(a.date_created) + ' · ',
+          a.response_code ? badge(String(a.response_code)) : badge('no answer'), ' · ' + a.duration_ms + ' ms'),
+        h('dl', {class: 'kv'},
+          h('dt', {}, 'Error'), h('dd', {class: 'attempt-error'}, a.error || '—'),
+          h('dt', {}, 'Request'), h('dd', {class: 'mono'}, (req.method || '') + ' ' + (req.url || '')),
+          h('dt', {}, 'Headers'), h('dd', {}, table(['Header', 'Value'], Object.keys(headers).sort().map((k) =>
+            h('tr', {}, h('td', {class: 'mono'}, k), h('td', {class: 'mono'}, headers[k]))), 'None.')),
+          h('dt', {}, 'Form body'), h('dd', {}, h('pre', {class: 'attempt-body'}, req.body || '(none)')),
+          h('dt', {}, 'Answer'), h('dd', {}, a.response_code === null ? 'none' : h('pre', {class: 'attempt-response'}, a.response_body || '(empty)'))));
+    }
+
+    // loadAttempts fills box with the delivery's attempt history.
+    async function loadAttempts(box, sid) {
+      try {
+        const d = await api('GET', base(sid));
+        const xs = d.attempt_history || [];
+        fill(box, xs.length ? xs.map(attemptView) : h('p', {class: 'note'}, 'No attempt has finished yet.'));
+      } catch (e) { fill(box, h('p', {class: 'note'}, 'Attempts unavailable: ' + e.message)); }
+    }
+
+    async function resend(sid, button) {
+      button.disabled = true;
+      try {
+        const d = await api('POST', base(sid) + '/Resend');
+        open.add(d.sid);
+        flash(msg, 'Resent ' + sid + ' as ' + d.sid + '.');
+        await refresh();
+      } catch (e) { flash(msg, e.message, true); button.disabled = false; }
+    }
+
+    function deliveryView(d) {
+      const box = h('div', {class: 'attempts', 'aria-label': 'Attempts'});
+      const finished = d.status === 'delivered' || d.status === 'failed';
+      const button = h('button', {type: 'button', class: 'secondary', 'aria-label': 'Resend ' + d.sid}, 'Resend');
+      button.addEventListener('click', () => resend(d.sid, button));
+      const el = h('details', {class: 'msg', 'data-sid': d.sid},
+        h('summary', {}, when(d.date_created), ' ', h('strong', {}, d.event_type), ' → ', d.method, ' ', d.webhook_url, ' ', badge(d.status),
+          ' ', d.attempts + ' attempt' + (d.attempts === 1 ? '' : 's'), d.last_response_code ? ', last answer ' + d.last_response_code : '',
+          d.resent_from ? ', resent from ' + d.resent_from : ''),
+        h('dl', {class: 'kv'},
+          h('dt', {}, 'Delivery'), h('dd', {class: 'mono'}, d.sid),
+          d.resent_from ? [h('dt', {}, 'Resent from'), h('dd', {class: 'mono'}, d.resent_from)] : null,
+          h('dt', {}, 'Scope'), h('dd', {}, d.scope + (d.webhook_sid ? ' ' + d.webhook_sid : '')),
+          h('dt', {}, 'Conversation'), h('dd', {class: 'mono'}, d.conversation_sid || '—'),
+          h('dt', {}, 'Last answer'), h('dd', {}, d.last_response_code ? String(d.last_response_code) : 'none yet'),
+          h('dt', {}, 'Last error'), h('dd', {}, d.last_error || '—'),
+          h('dt', {}, 'Next attempt'), h('dd', {}, when(d.next_attempt_at)),
+          h('dt', {}, 'Delivered'), h('dd', {}, when(d.date_delivered)),
+          h('dt', {}, 'Parameters'), h('dd', {}, h('p', {class: 'note'}, 'Signed with X-Twilio-Signature (HMAC-SHA1 of the URL and these parameters with the account\'s auth token); each attempt adds RetryCount.'),
+            table(['Parameter', 'Value'], Object.keys(d.parameters || {}).sort().map((k) => h('tr', {}, h('td', {class: 'mono'}, k), h('td', {}, d.parameters[k])))))),
+        finished ? h('div', {class: 'row'}, button, h('span', {class: 'note'}, 'Sends the same event again as a new delivery (new SID and idempotency token), with retries.')) : null,
+        h('h3', {}, 'Attempts'), box);
+      el.addEventListener('toggle', () => {
+        if (el.open) { open.add(d.sid); loadAttempts(box, d.sid); } else open.delete(d.sid);
+      });
+      if (open.has(d.sid)) el.open = true; // fires toggle, which loads the attempts
+      return el;
+    }
 
     async function refresh() {
       let items;
@@ -524,19 +591,7 @@
         items = await list('/parley/v1/Webhooks/Deliveries?PageSize=100' + (status.value ? '&Status=' + status.value : ''), 'deliveries', 500);
       } catch (e) { if (missing(e)) notAvailable(out, 'webhook delivery log'); else flash(msg, e.message, true); return; }
       items.reverse();
-      fill(out, items.length ? items.map((d) => h('details', {class: 'msg'},
-        h('summary', {}, when(d.date_created), ' ', h('strong', {}, d.event_type), ' → ', d.method, ' ', d.webhook_url, ' ', badge(d.status),
-          ' ', d.attempts + ' attempt' + (d.attempts === 1 ? '' : 's'), d.last_response_code ? ', last answer ' + d.last_response_code : ''),
-        h('dl', {class: 'kv'},
-          h('dt', {}, 'Delivery'), h('dd', {class: 'mono'}, d.sid),
-          h('dt', {}, 'Scope'), h('dd', {}, d.scope + (d.webhook_sid ? ' ' + d.webhook_sid : '')),
-          h('dt', {}, 'Conversation'), h('dd', {class: 'mono'}, d.conversation_sid || '—'),
-          h('dt', {}, 'Last answer'), h('dd', {}, d.last_response_code ? String(d.last_response_code) : 'none yet'),
-          h('dt', {}, 'Last error'), h('dd', {}, d.last_error || '—'),
-          h('dt', {}, 'Next attempt'), h('dd', {}, when(d.next_attempt_at)),
-          h('dt', {}, 'Delivered'), h('dd', {}, when(d.date_delivered)),
-          h('dt', {}, 'Request'), h('dd', {}, h('p', {class: 'note'}, 'Signed with X-Twilio-Signature (HMAC-SHA1 of the URL and these parameters with the account\'s auth token); each attempt adds RetryCount.'),
-            table(['Parameter', 'Value'], Object.keys(d.parameters || {}).sort().map((k) => h('tr', {}, h('td', {class: 'mono'}, k), h('td', {}, d.parameters[k]))))))))
+      fill(out, items.length ? items.map(deliveryView)
         : h('p', {class: 'note'}, 'No webhook deliveries. Configure a post-event webhook URL and make a change with X-Twilio-Webhook-Enabled: true (or from an SDK or SMS).'));
     }
     return {refresh, onChange: (c) => c.fires_webhooks || /webhook|reset|snapshot/.test(c.type)};

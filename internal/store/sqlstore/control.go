@@ -86,6 +86,7 @@ var resetTables = []snapshotTable{
 	{"media_chunks", "media_sid IN (SELECT sid FROM media WHERE account_sid = ?)"},
 	{"media", "account_sid = ?"},
 	{"push_notifications", "account_sid = ?"},
+	{"webhook_delivery_attempts", "account_sid = ?"},
 	{"webhook_deliveries", "account_sid = ?"},
 	{"outbox", "account_sid = ?"},
 	{"deliveries", "account_sid = ?"},

@@ -10,7 +10,7 @@ import (
 	"github.com/parley-dev/parley/internal/syncview"
 )
 
-// The client SDK's Sync view (syncview.Store), tables of migration 0010_syncview.
+// The client SDK's Sync view (syncview.Store), tables of migration 0011_syncview.
 
 var _ syncview.Store = (*Store)(nil)
 

@@ -169,14 +169,14 @@ func (s *Store) DeleteConversationWebhook(ctx context.Context, conversationSid, 
 // ---- the delivery outbox ----
 
 const deliveryCols = `seq, sid, account_sid, service_sid, conversation_sid, event_type, scope, webhook_sid, url, method, params,
-	status, attempts, last_status_code, last_error, next_attempt_at, lease_owner, date_created, date_updated, date_delivered`
+	status, attempts, last_status_code, last_error, next_attempt_at, lease_owner, date_created, date_updated, date_delivered, resent_from`
 
 func scanDelivery(r rowScanner) (*conv.WebhookDelivery, error) {
 	var d conv.WebhookDelivery
 	var next, dc, du int64
 	var dd sql.NullInt64
 	if err := r.Scan(&d.Seq, &d.Sid, &d.AccountSid, &d.ServiceSid, &d.ConversationSid, &d.EventType, &d.Scope, &d.WebhookSid,
-		&d.URL, &d.Method, &d.Params, &d.Status, &d.Attempts, &d.LastStatusCode, &d.LastError, &next, &d.LeaseOwner, &dc, &du, &dd); err != nil {
+		&d.URL, &d.Method, &d.Params, &d.Status, &d.Attempts, &d.LastStatusCode, &d.LastError, &next, &d.LeaseOwner, &dc, &du, &dd, &d.ResentFrom); err != nil {
 		return nil, err
 	}
 	d.NextAttemptAt = fromUnixMilli(next)
@@ -188,11 +188,11 @@ func scanDelivery(r rowScanner) (*conv.WebhookDelivery, error) {
 func (s *Store) EnqueueWebhookDeliveries(ctx context.Context, ds []*conv.WebhookDelivery) error {
 	for _, d := range ds {
 		seq, err := s.insertSeq(ctx, `INSERT INTO webhook_deliveries (sid, account_sid, service_sid, conversation_sid, event_type, scope,
-			webhook_sid, url, method, params, status, attempts, last_status_code, last_error, next_attempt_at, lease_owner, date_created, date_updated, date_delivered)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			webhook_sid, url, method, params, status, attempts, last_status_code, last_error, next_attempt_at, lease_owner, date_created, date_updated, date_delivered, resent_from)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			d.Sid, d.AccountSid, d.ServiceSid, d.ConversationSid, d.EventType, d.Scope, d.WebhookSid, d.URL, d.Method, d.Params,
 			d.Status, d.Attempts, d.LastStatusCode, d.LastError, unixMilli(d.NextAttemptAt), d.LeaseOwner, unix(d.DateCreated), unix(d.DateUpdated),
-			nullUnix(d.DateDelivered))
+			nullUnix(d.DateDelivered), d.ResentFrom)
 		if err != nil {
 			return err
 		}
@@ -302,8 +302,13 @@ func (s *Store) ListWebhookDeliveries(ctx context.Context, accountSid string, f 
 	return listRows(ctx, s, base, args, q, scanDelivery)
 }
 
-// PruneWebhookDeliveries deletes finished deliveries last updated before before.
+// PruneWebhookDeliveries deletes finished deliveries last updated before before, with their
+// attempts.
 func (s *Store) PruneWebhookDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	if _, err := s.exec(ctx, `DELETE FROM webhook_delivery_attempts WHERE delivery_sid IN (SELECT sid FROM webhook_deliveries
+		WHERE status IN (?, ?) AND date_updated < ?)`, conv.WebhookDelivered, conv.WebhookFailed, unix(before)); err != nil {
+		return 0, err
+	}
 	res, err := s.exec(ctx, `DELETE FROM webhook_deliveries WHERE status IN (?, ?) AND date_updated < ?`,
 		conv.WebhookDelivered, conv.WebhookFailed, unix(before))
 	if err != nil {
@@ -311,4 +316,51 @@ func (s *Store) PruneWebhookDeliveries(ctx context.Context, before time.Time) (i
 	}
 	n, err := res.RowsAffected()
 	return n, s.mapErr(err)
+}
+
+// ---- the attempts of a delivery ----
+
+const attemptCols = `seq, delivery_sid, account_sid, attempt, date_created, request_url, request_method, request_headers,
+	request_body, response_status, response_body, error, duration_ms`
+
+func scanAttempt(r rowScanner) (*conv.WebhookAttempt, error) {
+	var a conv.WebhookAttempt
+	var date, dur int64
+	var headers string
+	if err := r.Scan(&a.Seq, &a.DeliverySid, &a.AccountSid, &a.Attempt, &date, &a.RequestURL, &a.RequestMethod, &headers,
+		&a.RequestBody, &a.ResponseStatus, &a.ResponseBody, &a.Error, &dur); err != nil {
+		return nil, err
+	}
+	a.Date, a.Duration = fromUnixMilli(date), time.Duration(dur)*time.Millisecond
+	a.RequestHeaders = map[string]string{}
+	if err := json.Unmarshal([]byte(headers), &a.RequestHeaders); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// AddWebhookAttempt inserts a settled attempt and sets a.Seq.
+func (s *Store) AddWebhookAttempt(ctx context.Context, a *conv.WebhookAttempt) error {
+	h := a.RequestHeaders
+	if h == nil {
+		h = map[string]string{}
+	}
+	headers, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	seq, err := s.insertSeq(ctx, `INSERT INTO webhook_delivery_attempts (delivery_sid, account_sid, attempt, date_created, request_url,
+		request_method, request_headers, request_body, response_status, response_body, error, duration_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.DeliverySid, a.AccountSid, a.Attempt, unixMilli(a.Date), a.RequestURL, a.RequestMethod, string(headers), a.RequestBody,
+		a.ResponseStatus, a.ResponseBody, a.Error, a.Duration.Milliseconds())
+	a.Seq = seq
+	return err
+}
+
+// ListWebhookAttempts returns one page of the attempts of the account's delivery in the order
+// they were made.
+func (s *Store) ListWebhookAttempts(ctx context.Context, accountSid, deliverySid string, q conv.PageQuery) ([]*conv.WebhookAttempt, error) {
+	return listRows(ctx, s, `SELECT `+attemptCols+` FROM webhook_delivery_attempts WHERE delivery_sid = ? AND account_sid = ?`,
+		[]any{deliverySid, accountSid}, q, scanAttempt)
 }

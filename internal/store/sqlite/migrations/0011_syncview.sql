@@ -1,5 +1,5 @@
 -- The client SDK's Sync view (internal/syncview), SQLite. PostgreSQL has the same tables in
--- internal/store/postgres/migrations/0010_syncview.sql. Written by the projector inside the
+-- internal/store/postgres/migrations/0011_syncview.sql. Written by the projector inside the
 -- transaction of every change, so the view can never miss or precede a change.
 
 -- A Sync object: a document (data set), a list or a map, with its revision and the id of
