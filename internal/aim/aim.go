@@ -167,14 +167,17 @@ func (a *API) configuration(ctx context.Context, r *gateway.Request) *gateway.Re
 		return fail(err)
 	}
 	base := a.links(p)
+	// The Media Content Service is Parley's own HTTP host (the SDK reaches it by plain HTTP,
+	// not over the socket), so its links are absolute URLs on the socket's origin.
+	mcs := r.Origin + "/v1/Services/" + p.ServiceSid
 	me := base + "/Users/" + url.PathEscape(p.Identity)
 	return gateway.JSONResponse(http.StatusOK, map[string]any{
 		"identity": p.Identity,
 		"links": map[string]any{
 			"my_conversations": me + "/Conversations", "conversations": base + "/Conversations",
 			"users": base + "/Users", "current_user": me, "typing": base + "/Typing",
-			"media_service":     "https://mcs.us1.twilio.com/v1/Services/" + p.ServiceSid + "/Media",
-			"media_set_service": "https://mcs.us1.twilio.com/v1/Services/" + p.ServiceSid + "/MediaSet",
+			"media_service":     mcs + "/Media",
+			"media_set_service": mcs + "/MediaSet",
 			"messages_receipts": base + "/Conversations/%s/Messages/%s/Receipts",
 		},
 		"options": map[string]any{
@@ -420,10 +423,16 @@ func (a *API) createMessage(ctx context.Context, c *call) *gateway.Response {
 	if in.Subject, ok = c.str("subject"); !ok {
 		return badField("subject")
 	}
-	if _, found := c.body["media_sids"]; found {
-		return gateway.ErrorResponse(http.StatusNotImplemented, 20501, "Media messages are not supported by Parley's client API")
+	need := []string{"sendMessage"}
+	if raw, found := c.body["media_sids"]; found && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &in.MediaSids); err != nil {
+			return badField("media_sids")
+		}
+		if len(in.MediaSids) > 0 {
+			need = []string{"sendMediaMessage"}
+		}
 	}
-	if bad := a.requireMember(ctx, c, c.param("conv"), "sendMessage"); bad != nil {
+	if bad := a.requireMember(ctx, c, c.param("conv"), need...); bad != nil {
 		return bad
 	}
 	author := c.p.Identity

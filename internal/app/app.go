@@ -243,7 +243,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		WebhookFormat: webhook.Format{}, PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout), MaxMediaBytes: cfg.MaxMediaBytes,
 		Changes: changes})
 	if ch != nil {
-		ch.mount(a.Service, a.Store, log)
+		ch.mount(a.Service, a.Store, log, func(r *http.Request) string { return httpapi.BaseURL(r, cfg.PublicURL, cfg.TrustProxy) })
 		a.chat = ch
 	}
 	// The clock offset stored by an earlier run or another replica.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/parley-dev/parley/internal/accesstoken"
@@ -30,7 +31,9 @@ func newChat(st conv.Store, log *slog.Logger, poll time.Duration, now func() tim
 }
 
 // mount builds the gateway once the service exists.
-func (c *chat) mount(svc *conv.Service, vs conv.Store, log *slog.Logger) {
+// origin gives the http(s) origin of a socket's upgrade request (links to the Media Content
+// Service in the client configuration).
+func (c *chat) mount(svc *conv.Service, vs conv.Store, log *slog.Logger, origin func(*http.Request) string) {
 	hub := gateway.NewHub()
 	router := gateway.NewRouter()
 	view := syncview.New(vs.(syncview.Store), c.fan)
@@ -38,5 +41,5 @@ func (c *chat) mount(svc *conv.Service, vs conv.Store, log *slog.Logger) {
 	aim.New(svc, hub, view).Register(router)
 	view.Register(router)
 	keys := accesstoken.ConvKeys{Store: vs}
-	c.gw = gateway.New(accesstoken.NewVerifier(keys, time.Now), router, hub, gateway.Options{Logger: log})
+	c.gw = gateway.New(accesstoken.NewVerifier(keys, time.Now), router, hub, gateway.Options{Logger: log, Origin: origin})
 }

@@ -317,8 +317,8 @@ func (s *Service) CollectMedia(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// checkMessageMedia validates the MediaSid of a message create in the message's transaction
-// and sets m.Media; linkMedia then attaches it once the message row exists. Errors: 50507
+// checkMessageMedia validates one media SID of a message create in the message's transaction
+// and appends it to m.Media; linkMedia then attaches it once the message row exists. Errors: 50507
 // (not found, or of another account), 50510 (another service), 50508 (already sent with
 // another message).
 func checkMessageMedia(ctx context.Context, tx Store, c *Conversation, m *Message, sid string) error {
@@ -334,7 +334,12 @@ func checkMessageMedia(ctx context.Context, tx Store, c *Conversation, m *Messag
 	if me.MessageSid != "" {
 		return invalid(50508, "Media already sent with another message: %s", sid)
 	}
-	m.Media = []MediaRef{{Sid: me.Sid, Size: me.Size, ContentType: me.ContentType, Filename: me.Filename}}
+	for _, r := range m.Media {
+		if r.Sid == sid {
+			return invalid(50508, "Media already sent with another message: %s is given twice", sid)
+		}
+	}
+	m.Media = append(m.Media, MediaRef{Sid: me.Sid, Size: me.Size, ContentType: me.ContentType, Filename: me.Filename})
 	return nil
 }
 

@@ -61,15 +61,31 @@ type Message struct {
 
 // MessageCreate are the form fields of message create; nil means absent.
 type MessageCreate struct {
-	Author           *string
-	Body             *string
-	Attributes       *string
-	MediaSid         *string
+	Author     *string
+	Body       *string
+	Attributes *string
+	MediaSid   *string
+	// MediaSids are further media items (the client SDK sends several: media_sids); they follow
+	// MediaSid, at most MaxMessageMedia in all.
+	MediaSids        []string
 	ContentSid       *string
 	ContentVariables *string
 	Subject          *string
 	DateCreated      *time.Time // parsed by the front door (ParseDateParam)
 	DateUpdated      *time.Time
+}
+
+// MaxMessageMedia is how many media items one message may carry (the client configuration's
+// media_attachments_count_limit).
+const MaxMessageMedia = 10
+
+// mediaSids are MediaSid (when given) then MediaSids.
+func (in MessageCreate) mediaSids() []string {
+	var out []string
+	if given(in.MediaSid) {
+		out = append(out, *in.MediaSid)
+	}
+	return append(out, in.MediaSids...)
 }
 
 // MessageUpdate are the form fields of message update; nil means absent.
@@ -118,8 +134,14 @@ func (s *Service) newMessage(in MessageCreate) (*Message, error) {
 		}
 		m.Author = *in.Author
 	}
-	if given(in.MediaSid) && !IsSID(PrefixMedia, *in.MediaSid) {
-		return nil, invalid(50510, "Invalid message media SID: %q does not match ^ME[0-9a-fA-F]{32}$", *in.MediaSid)
+	media := in.mediaSids()
+	for _, sid := range media {
+		if !IsSID(PrefixMedia, sid) {
+			return nil, invalid(50510, "Invalid message media SID: %q does not match ^ME[0-9a-fA-F]{32}$", sid)
+		}
+	}
+	if len(media) > MaxMessageMedia {
+		return nil, invalid(50510, "Invalid message media SID: a message carries at most %d media items, got %d", MaxMessageMedia, len(media))
 	}
 	if given(in.ContentSid) {
 		if !IsSID(PrefixContent, *in.ContentSid) {
@@ -138,7 +160,7 @@ func (s *Service) newMessage(in MessageCreate) (*Message, error) {
 			return nil, err
 		}
 		m.Body = in.Body
-	} else if m.ContentSid == "" && !given(in.MediaSid) {
+	} else if m.ContentSid == "" && len(media) == 0 {
 		return nil, invalid(50503, "Message body not provided: a message needs a Body (or a MediaSid or ContentSid)")
 	}
 	if in.Attributes != nil {
@@ -226,9 +248,11 @@ func (s *Service) CreateMessage(ctx context.Context, sc Scope, convRef string, i
 			return err
 		}
 		m.Media = nil
-		if given(in.MediaSid) && m.ContentSid == "" { // with ContentSid, MediaSid is ignored (spec)
-			if err := checkMessageMedia(ctx, tx, c, m, *in.MediaSid); err != nil { // media.go
-				return err
+		if m.ContentSid == "" { // with ContentSid, MediaSid is ignored (spec)
+			for _, sid := range in.mediaSids() {
+				if err := checkMessageMedia(ctx, tx, c, m, sid); err != nil { // media.go
+					return err
+				}
 			}
 		}
 		if err := tx.CreateMessage(ctx, m); err != nil {

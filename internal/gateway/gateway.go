@@ -69,6 +69,10 @@ type Options struct {
 	MaxInflight     int           // concurrent upstream requests per socket; default 16
 	Clock           Clock         // default RealClock()
 	Logger          *slog.Logger  // default slog.Default()
+	// Origin is the http(s) origin ("scheme://host") of a socket's upgrade request, handed to
+	// upstreams as Request.Origin for links to Parley's own HTTP routes (the Media Content
+	// Service); default the request's scheme and Host.
+	Origin func(r *http.Request) string
 }
 
 func (o *Options) defaults() {
@@ -107,6 +111,9 @@ func (o *Options) defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Origin == nil {
+		o.Origin = requestOrigin
 	}
 }
 
@@ -149,12 +156,21 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.SetReadLimit(int64(g.opt.MaxFrameBytes) + 1) // +1: an oversized frame reaches Parse and gets 406
 	s := newSession(g, wsConn{c})
+	s.origin = g.opt.Origin(r)
 	if !g.track(s) {
 		_ = c.Close(websocket.StatusGoingAway, "shutting down")
 		return
 	}
 	defer g.untrack(s)
 	s.run(r.Context())
+}
+
+// requestOrigin is the scheme and Host of r.
+func requestOrigin(r *http.Request) string {
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
 }
 
 func (g *Gateway) track(s *Session) bool {

@@ -26,6 +26,7 @@ type Principal struct {
 type Request struct {
 	Principal   Principal
 	Session     *Session // the socket the request came on (nil in tests that call an Upstream directly)
+	Origin      string   // http(s) origin of the socket's upgrade request (Options.Origin); "" without a socket
 	Grant       string   // active_grant, "ip_messaging" for Conversations and Sync
 	Method      string   // HTTP method, upper case
 	Host        string   // label as sent, e.g. "aim.us1.twilio.com"

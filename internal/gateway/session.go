@@ -56,6 +56,7 @@ type Session struct {
 	attached    bool
 	queuedBytes int // bytes in out, not yet written
 	cancel      context.CancelFunc
+	origin      string // Options.Origin of the upgrade request
 }
 
 func newSession(g *Gateway, c conn) *Session {
@@ -524,6 +525,7 @@ func (s *Session) handleMessage(ctx context.Context, f *twilsock.Frame) {
 	req := &Request{
 		Principal:   s.Principal(),
 		Session:     s,
+		Origin:      s.origin,
 		Grant:       m.ActiveGrant,
 		Method:      strings.ToUpper(m.HTTPRequest.Method),
 		Host:        m.HTTPRequest.Host,

@@ -331,15 +331,19 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, h handlerFunc) {
 }
 
 // baseURL is the scheme and host the response's URLs are built on.
-func (a *API) baseURL(r *http.Request) string {
-	if a.opts.PublicURL != "" {
-		return strings.TrimRight(a.opts.PublicURL, "/")
+func (a *API) baseURL(r *http.Request) string { return BaseURL(r, a.opts.PublicURL, a.opts.TrustProxy) }
+
+// BaseURL is the scheme://host of r as clients reach it: publicURL when set, else the request's
+// scheme and Host, or the X-Forwarded-Proto/-Host headers when trustProxy.
+func BaseURL(r *http.Request, publicURL string, trustProxy bool) string {
+	if publicURL != "" {
+		return strings.TrimRight(publicURL, "/")
 	}
 	scheme, host := "http", r.Host
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if a.opts.TrustProxy {
+	if trustProxy {
 		if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
 			scheme = p
 		}

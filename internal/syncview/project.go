@@ -128,6 +128,18 @@ func MessageData(m *conv.Message) json.RawMessage {
 	if m.ContentSid != "" {
 		d["contentSid"] = m.ContentSid
 	}
+	if len(m.Media) > 0 {
+		// The SDK reads medias[] (sid, category, filename, contentType, size); "media" type.
+		medias := make([]map[string]any, len(m.Media))
+		for i, r := range m.Media {
+			var filename any
+			if r.Filename != "" {
+				filename = r.Filename
+			}
+			medias[i] = map[string]any{"sid": r.Sid, "category": "media", "filename": filename, "contentType": r.ContentType, "size": r.Size}
+		}
+		d["medias"], d["type"] = medias, "media"
+	}
 	b, _ := json.Marshal(d)
 	return b
 }

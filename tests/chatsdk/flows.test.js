@@ -357,3 +357,86 @@ for (const [label, sdk, version, pkg] of versions) {
     assert.deepEqual((await svc.conversations(conv.sid).participants.list()).map((p) => p.identity), [gina]);
   });
 }
+
+for (const [label, sdk, version, pkg] of versions) {
+  const { Client } = sdk;
+
+  test(`${label} (${version}): media messages: SDK upload, attachedMedia, temporary URLs, REST media`, async (t) => {
+    n++;
+    const ivy = `ivy-${label}-${n}`, jon = `jon-${label}-${n}`;
+    const conv = await svc.conversations.create({ friendlyName: "media" });
+    for (const id of [ivy, jon]) await svc.conversations(conv.sid).participants.create({ identity: id });
+    const ci = await login(Client, ivy);
+    t.after(() => ci.shutdown());
+    const cj = await login(Client, jon);
+    t.after(() => cj.shutdown());
+    const ic = await ci.getConversationBySid(conv.sid);
+    const jc = await cj.getConversationBySid(conv.sid);
+    await ic.getMessages();
+    await jc.getMessages();
+
+    // Two attachments and a body through the message builder.
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 255]);
+    const txt = Buffer.from("plain text attachment");
+    const added = waitFor(jc, "messageAdded", (m) => m.body === "look");
+    const idx = await ic.prepareMessage().setBody("look")
+      .addMedia({ contentType: "image/png", filename: "cat.png", media: png })
+      .addMedia({ contentType: "text/plain", media: txt })
+      .build().send();
+    const m = await added;
+    assert.equal(m.index, idx);
+    assert.equal(m.type, "media");
+    const am = m.attachedMedia;
+    assert.deepEqual(am.map((x) => [x.contentType, x.filename, x.size, x.category]),
+      [["image/png", "cat.png", png.length, "media"], ["text/plain", null, txt.length, "media"]]);
+    // The receiver resolves Parley's temporary URL and downloads the same bytes, no credentials.
+    const url = await am[0].getContentTemporaryUrl();
+    assert.ok(url.startsWith(env.PARLEY_URL + "/"), `temporary URL on Parley's host: ${url}`);
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), png);
+    // One MediaSet call for all of them.
+    const urls = await m.getTemporaryContentUrlsForAttachedMedia();
+    assert.deepEqual(Buffer.from(await (await fetch(urls.get(am[1].sid))).arrayBuffer()), txt);
+    // REST shows the media array.
+    const rm = await svc.conversations(conv.sid).messages(m.sid).fetch();
+    assert.equal(rm.body, "look");
+    assert.deepEqual(rm.media, [
+      { sid: am[0].sid, size: png.length, content_type: "image/png", filename: "cat.png" },
+      { sid: am[1].sid, size: txt.length, content_type: "text/plain", filename: null },
+    ]);
+
+    // One attachment, no body, through sendMessage.
+    const single = waitFor(jc, "messageAdded", (x) => x.attachedMedia.length === 1);
+    await ic.sendMessage({ contentType: "image/png", filename: "dog.png", media: png });
+    const s = await single;
+    assert.equal(s.body, null);
+    assert.equal(s.attachedMedia[0].filename, "dog.png");
+    const rs = await svc.conversations(conv.sid).messages(s.sid).fetch();
+    assert.equal(rs.media.length, 1);
+    assert.equal(rs.media[0].sid, s.attachedMedia[0].sid);
+
+    // Bad media_sids over the socket: Twilio's errors, nothing stored.
+    const { TwilsockClient } = twilsockOf(pkg);
+    const tw = new TwilsockClient(mint(ivy), "ip_messaging", { twilsock: { uri: env.GATEWAY_URL }, logLevel: "silent" });
+    const connected = waitFor(tw, "connected");
+    tw.connect();
+    await connected;
+    try {
+      const cfg = (await tw.get("https://aim.us1.twilio.com/Client/v2/Configuration", {})).body;
+      assert.equal(cfg.links.media_service, `${env.PARLEY_URL}/v1/Services/${env.SERVICE_SID}/Media`);
+      assert.equal(cfg.links.media_set_service, `${env.PARLEY_URL}/v1/Services/${env.SERVICE_SID}/MediaSet`);
+      const msgs = `https://aim.us1.twilio.com/Client/v2/Services/${env.SERVICE_SID}/Conversations/${conv.sid}/Messages`;
+      const status = async (p) => p.then(() => 200, (e) => [e.status, e.body && e.body.code]);
+      const post = (body) => status(tw.post(msgs, { "Content-Type": "application/json" }, body, "ip_messaging"));
+      const before = (await svc.conversations(conv.sid).messages.list()).length;
+      assert.deepEqual(await post({ media_sids: ["ME" + "0".repeat(32)] }), [400, 50507]);
+      assert.deepEqual(await post({ media_sids: [s.attachedMedia[0].sid] }), [400, 50508]);
+      assert.deepEqual(await post({ media_sids: ["nope"] }), [400, 50510]);
+      assert.deepEqual(await post({ media_sids: "ME" }), [400, 20001]);
+      assert.equal((await svc.conversations(conv.sid).messages.list()).length, before);
+    } finally {
+      await tw.disconnect();
+    }
+  });
+}
