@@ -68,6 +68,7 @@ func (a *API) Register(rt *gateway.Router) {
 	rt.Handle("POST", "aim", svcPrefix+"/Conversations/{conv}/Participants/{part}", h(a.updateParticipant))
 	rt.Handle("DELETE", "aim", svcPrefix+"/Conversations/{conv}/Participants/{part}", h(a.removeParticipant))
 	rt.Handle("POST", "aim", svcPrefix+"/Typing", h(a.typingIndicator))
+	a.registerERS(rt) // ers.go
 }
 
 // call is one request, scoped to the socket's principal.
@@ -83,7 +84,7 @@ type call struct {
 
 func (a *API) serve(ctx context.Context, r *gateway.Request, f func(context.Context, *call) *gateway.Response) *gateway.Response {
 	p := r.Principal
-	if r.PathParams["service"] != p.ServiceSid {
+	if s, ok := r.PathParams["service"]; ok && s != p.ServiceSid {
 		return gateway.ErrorResponse(http.StatusNotFound, 20404, "The requested resource "+r.Path+" was not found")
 	}
 	c := &call{r: r, p: p, sc: conv.Scope{AccountSid: p.AccountSid, ServiceSid: p.ServiceSid},

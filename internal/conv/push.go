@@ -420,3 +420,57 @@ func (s *Service) pushTo(ctx context.Context, tx Store, c *Conversation, p *Part
 	}
 	return nil
 }
+
+// RemovePushRegistration deletes the push binding sid of identity (a client removing its own
+// registration). Errors: 20404 (no such binding of that identity).
+func (s *Service) RemovePushRegistration(ctx context.Context, sc Scope, identity, sid string) error {
+	b, err := s.FetchPushBinding(ctx, sc, sid)
+	if err != nil {
+		return err
+	}
+	if b.Identity != identity {
+		return NotFound()
+	}
+	return s.DeletePushBinding(ctx, sc, b.Sid)
+}
+
+// RemovePushRegistrations deletes every push binding of the scope's service with that binding
+// type and device token, whatever its identity (the device is now someone else's or nobody's),
+// and returns how many. Errors: 20404 (service), 50209 (binding type), 20422 (no address).
+func (s *Service) RemovePushRegistrations(ctx context.Context, sc Scope, bindingType, address string) (int, error) {
+	switch bindingType {
+	case CredentialFCM, CredentialAPN, CredentialGCM:
+	default:
+		return 0, invalid(50209, "Invalid binding type %q: a push registration is fcm or apn", bindingType)
+	}
+	if address == "" {
+		return 0, invalid(20422, "Invalid Parameter: removing push registrations needs a device token (address)")
+	}
+	var sids []string
+	q := PageQuery{Size: 100}
+	for {
+		bs, err := s.ListPushBindings(ctx, sc, PushBindingFilter{BindingTypes: []string{bindingType}}, q)
+		if err != nil {
+			return 0, err
+		}
+		for _, b := range bs {
+			if b.Address == address {
+				sids = append(sids, b.Sid)
+			}
+		}
+		if len(bs) < q.Size {
+			break
+		}
+		q.AfterSeq, q.Offset = bs[len(bs)-1].Seq, 0
+	}
+	n := 0
+	for _, sid := range sids {
+		switch err := s.DeletePushBinding(ctx, sc, sid); {
+		case err == nil:
+			n++
+		case !isNotFound(err): // gone meanwhile: already removed
+			return n, err
+		}
+	}
+	return n, nil
+}

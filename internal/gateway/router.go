@@ -19,7 +19,10 @@ type Principal struct {
 	ServiceSid string
 	Identity   string
 	EndpointID string
-	ExpiresAt  time.Time
+	// PushCredentialSid is the chat grant's push_credential_sid ("" when none): the credential
+	// of the socket's push registrations.
+	PushCredentialSid string
+	ExpiresAt         time.Time
 }
 
 // Request is an upstream ("message") request tunnelled over the socket.

@@ -319,7 +319,7 @@ func tokenStatus(err error) twilsock.Status {
 func principalOf(c *accesstoken.Claims) Principal {
 	p := Principal{AccountSid: c.AccountSid, KeySid: c.KeySid, Identity: c.Identity, ExpiresAt: c.ExpiresAt}
 	if c.Chat != nil {
-		p.ServiceSid, p.EndpointID = c.Chat.ServiceSid, c.Chat.EndpointID
+		p.ServiceSid, p.EndpointID, p.PushCredentialSid = c.Chat.ServiceSid, c.Chat.EndpointID, c.Chat.PushCredentialSid
 	}
 	return p
 }

@@ -440,3 +440,93 @@ for (const [label, sdk, version, pkg] of versions) {
     }
   });
 }
+
+// mintGrant mints a token with the given chat grant options (serviceSid, pushCredentialSid).
+function mintGrant(identity, grant) {
+  const { AccessToken } = twilio.jwt;
+  const token = new AccessToken(env.ACCOUNT_SID, env.KEY_SID, env.KEY_SECRET, { identity });
+  token.addGrant(new AccessToken.ChatGrant(grant));
+  return token.toJwt();
+}
+
+async function pushesOf(identity) {
+  const auth = "Basic " + Buffer.from(`${env.ACCOUNT_SID}:${env.AUTH_TOKEN}`).toString("base64");
+  const res = await fetch(`${env.PARLEY_URL}/parley/v1/Push?Identity=${encodeURIComponent(identity)}`, { headers: { Authorization: auth } });
+  assert.equal(res.status, 200);
+  return (await res.json()).notifications;
+}
+
+for (const [label, sdk, version, pkg] of versions) {
+  const { Client } = sdk;
+
+  test(`${label} (${version}): push registration through the SDK: binding, push outbox, removal, bad credential`, async (t) => {
+    n++;
+    const kim = `kim-${label}-${n}`, lee = `lee-${label}-${n}`, device = `fcm-token-${label}-${n}`;
+    const cred = await rest.conversations.v1.credentials.create({ type: "fcm", secret: "server-key" });
+    const other = await rest.conversations.v1.services.create({ friendlyName: `push ${label}` });
+    const osvc = rest.conversations.v1.services(other.sid);
+    await osvc.configuration.notifications().update({ "newMessage.enabled": true });
+    const conv = await osvc.conversations.create({ friendlyName: "pushy" });
+    for (const id of [kim, lee]) await osvc.conversations(conv.sid).participants.create({ identity: id });
+
+    const token = mintGrant(kim, { serviceSid: other.sid, pushCredentialSid: cred.sid });
+    const ck = new Client(token, { Twilsock: { uri: env.GATEWAY_URL }, logLevel: "silent" });
+    t.after(() => ck.shutdown());
+    if (ck.state !== "initialized") {
+      assert.equal(await waitFor(ck, "stateChanged", (s) => s === "initialized" || s === "failed"), "initialized");
+    }
+    await ck.setPushRegistrationId("fcm", device);
+    let bs = await osvc.bindings.list();
+    assert.equal(bs.length, 1);
+    assert.equal(bs[0].identity, kim);
+    assert.equal(bs[0].bindingType, "fcm");
+    assert.equal(bs[0].credentialSid, cred.sid);
+    assert.deepEqual([...bs[0].messageTypes].sort(), ["added_to_conversation", "new_message", "removed_from_conversation"]);
+    // Registering the same device again keeps one binding.
+    await ck.setPushRegistrationId("fcm", device);
+    assert.equal((await osvc.bindings.list()).length, 1);
+
+    // A message to kim is pushed to the device (recorded in the push outbox).
+    const msg = await osvc.conversations(conv.sid).messages.create({ author: lee, body: "ping" });
+    const ps = await pushesOf(kim);
+    assert.equal(ps.length, 1);
+    assert.equal(ps[0].binding_sid, bs[0].sid);
+    assert.equal(ps[0].address, device);
+    assert.equal(ps[0].message_sid, msg.sid);
+
+    // removePushRegistrations clears the device's bindings; later messages push nothing.
+    await ck.removePushRegistrations("fcm", device);
+    assert.deepEqual(await osvc.bindings.list(), []);
+    await osvc.conversations(conv.sid).messages.create({ author: lee, body: "pong" });
+    assert.equal((await pushesOf(kim)).length, 1);
+
+    // Register again, then unsetPushRegistrationId removes this socket's registration.
+    await ck.setPushRegistrationId("fcm", device + "-2");
+    bs = await osvc.bindings.list();
+    assert.deepEqual(bs.map((b) => b.identity), [kim]);
+    await ck.unsetPushRegistrationId("fcm");
+    assert.deepEqual(await osvc.bindings.list(), []);
+
+    // Bad registrations over the socket: Twilio's errors, nothing stored.
+    const { TwilsockClient } = twilsockOf(pkg);
+    const status = async (p) => p.then(() => 200, (e) => [e.status, e.body && e.body.code]);
+    const reg = { endpoint_platform: "web", channel_type: "fcm", version: "3", message_types: ["twilio.conversations.new_message"], data: { registration_id: device } };
+    const ers = "https://ers.us1.twilio.com/v1/registrations?productId=ip_messaging";
+    for (const [grant, want] of [
+      [{ serviceSid: other.sid, pushCredentialSid: "CR" + "0".repeat(32) }, [404, 20404]],
+      [{ serviceSid: other.sid }, [400, 20422]],
+    ]) {
+      const tw = new TwilsockClient(mintGrant(kim, grant), "ip_messaging", { twilsock: { uri: env.GATEWAY_URL }, logLevel: "silent" });
+      const connected = waitFor(tw, "connected");
+      tw.connect();
+      await connected;
+      try {
+        assert.deepEqual(await status(tw.post(ers, { "Content-Type": "application/json" }, reg, "ip_messaging")), want);
+        assert.deepEqual(await status(tw.post(ers, { "Content-Type": "application/json" }, { ...reg, channel_type: "sms" }, "ip_messaging")), [400, 50209]);
+      } finally {
+        await tw.disconnect();
+      }
+    }
+    assert.deepEqual(await osvc.bindings.list(), []);
+  });
+}
