@@ -187,5 +187,12 @@ test("kill -9 of the server: SDK clients reconnect, nothing acknowledged is lost
     await Promise.all([fromRest, aliceSees]);
     const after = await restBodies(p.sid);
     assert.deepEqual(after.slice(-2), [`${p.label} after restart`, `${p.label} REST after restart`]);
+
+    // The user's own subscriptions are back too: a conversation bob is added to over REST
+    // after the restart shows up live in his client.
+    const joined = waitFor(p.cb, "conversationJoined", (c) => c.friendlyName === `${p.label} after restart`);
+    const c2 = await rest.conversations.v1.conversations.create({ friendlyName: `${p.label} after restart` });
+    await rest.conversations.v1.conversations(c2.sid).participants.create({ identity: p.cb.user.identity });
+    assert.equal((await joined).sid, c2.sid);
   }
 });
