@@ -32,7 +32,7 @@ async function until(what, cond) {
   const end = Date.now() + DEADLINE_MS;
   for (;;) {
     if (await cond()) return;
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`gave up waiting for ${typeof what === "function" ? what() : what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -147,7 +147,7 @@ test("kill -9 of the server: SDK clients reconnect, nothing acknowledged is lost
     await rest.conversations.v1.conversations(p.sid).messages.create({ author: "system", body });
     p.restAfter = body;
   }
-  await until("every client to reconnect", () => clients.every((c) => c.connectionState === "connected"));
+  await until(() => `every client to reconnect; states: ${clients.map((c) => c.connectionState)}`, () => clients.every((c) => c.connectionState === "connected"));
 
   const outcomes = await Promise.all([...inflight, ...pending]);
   for (const r of outcomes) {
@@ -159,7 +159,7 @@ test("kill -9 of the server: SDK clients reconnect, nothing acknowledged is lost
 
   for (const p of pairs) {
     // Every acknowledged message reaches bob (live before the kill, by replay after it) ...
-    await until(`${p.label}: bob to have received ${p.acked.length} messages`,
+    await until(() => `${p.label}: bob to receive ${JSON.stringify(p.acked.filter((b) => !p.seenByBob.includes(b)))}`,
       () => p.acked.every((b) => p.seenByBob.includes(b)));
     // ... is in bob's history, in order, exactly once ...
     await until(`${p.label}: bob's history to hold the acknowledged messages`, async () => {
