@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -431,6 +433,10 @@ func (b *bench) runChat() (string, error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: chatIO}
+	var prof chan error
+	if b.cfg.profileDir != "" && b.parley.pprof != "" {
+		prof = b.profileFor("chat", b.cfg.chatDuration)
+	}
 	cpu0, _, _ := procStat(pid)
 	tl := time.Now()
 	tick := time.Second / time.Duration(max(1, b.cfg.chatRate))
@@ -486,6 +492,11 @@ func (b *bench) runChat() (string, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	loadTime := time.Since(tl)
+	if prof != nil {
+		if err := <-prof; err != nil {
+			fmt.Fprintln(os.Stderr, "profile:", err)
+		}
+	}
 	cpu1, rssLoad, _ := procStat(pid)
 	var fan, create durations
 	missing := 0
@@ -546,6 +557,11 @@ func (b *bench) runChat() (string, error) {
 		return "", err
 	}
 	peak, _ := b.parley.peakRSS()
+	if b.cfg.profileDir != "" && b.parley.pprof != "" {
+		if err := b.saveHeap("chat-heap"); err != nil {
+			fmt.Fprintln(os.Stderr, "heap profile:", err)
+		}
+	}
 
 	var out strings.Builder
 	mbd := func(v int64) string { return fmt.Sprintf("%.0f MB", float64(v)/1e6) }
@@ -604,4 +620,22 @@ func parallel(n, k int, f func(i int) error) error {
 		return e
 	}
 	return nil
+}
+
+// saveHeap saves Parley's heap profile as <backend>-<name>.pprof in the profile directory.
+func (b *bench) saveHeap(name string) error {
+	resp, err := http.Get("http://" + b.parley.pprof + "/debug/pprof/heap")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(filepath.Join(b.cfg.profileDir, b.backend+"-"+name+".pprof"))
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, resp.Body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
