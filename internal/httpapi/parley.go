@@ -140,7 +140,7 @@ type outboxJSON struct {
 
 func (p *Parley) listOutbox(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	q := r.URL.Query()
-	pg, err := parsePaging(q)
+	pg, err := parsePaging(q, rc.pageMax)
 	if err != nil {
 		return err
 	}
