@@ -21,15 +21,16 @@ type RowPacker interface {
 // the integers seq, date_created, date_updated and last_read_message_index in decimal, each
 // followed by ',' ("n" alone for a NULL index), then the text columns, each as its length in
 // bytes, ':', and its bytes ("n" alone for NULL). Lengths make any content safe (separators,
-// NUL bytes, invalid UTF-8: || and octet_length work on the bytes).
-const packedParticipantCols = `seq || ',' || date_created || ',' || date_updated || ',' || ifnull(last_read_message_index || ',', 'n') ||
-	octet_length(sid) || ':' || sid || octet_length(account_sid) || ':' || account_sid ||
-	octet_length(service_sid) || ':' || service_sid || octet_length(conversation_sid) || ':' || conversation_sid ||
-	ifnull(octet_length(identity) || ':' || identity, 'n') || octet_length(attributes) || ':' || attributes ||
-	octet_length(binding_type) || ':' || binding_type || octet_length(binding_address) || ':' || binding_address ||
-	octet_length(binding_proxy_address) || ':' || binding_proxy_address ||
-	octet_length(binding_projected_address) || ':' || binding_projected_address ||
-	octet_length(role_sid) || ':' || role_sid || ifnull(octet_length(last_read_timestamp) || ':' || last_read_timestamp, 'n')`
+// NUL bytes, invalid UTF-8: concat and octet_length work on the bytes). One concat call
+// builds the value at once (a chain of || copies it once per operator; concat leaves NULL
+// arguments out, so a NULL column is its "n" alone).
+const packedParticipantCols = `concat(seq, ',', date_created, ',', date_updated, ',', iif(last_read_message_index IS NULL, 'n', last_read_message_index || ','),
+	octet_length(sid), ':', sid, octet_length(account_sid), ':', account_sid, octet_length(service_sid), ':', service_sid,
+	octet_length(conversation_sid), ':', conversation_sid, iif(identity IS NULL, 'n', octet_length(identity) || ':'), identity,
+	octet_length(attributes), ':', attributes, octet_length(binding_type), ':', binding_type,
+	octet_length(binding_address), ':', binding_address, octet_length(binding_proxy_address), ':', binding_proxy_address,
+	octet_length(binding_projected_address), ':', binding_projected_address, octet_length(role_sid), ':', role_sid,
+	iif(last_read_timestamp IS NULL, 'n', octet_length(last_read_timestamp) || ':'), last_read_timestamp)`
 
 // errBadPacked reports a packed row that does not parse (a bug, or a value of an
 // unexpected type in an integer column).
