@@ -90,14 +90,6 @@ func (u *unpacker) nonNull() string {
 	return v
 }
 
-func (u *unpacker) nullable() *string {
-	v, null := u.str()
-	if null {
-		return nil
-	}
-	return &v
-}
-
 // scanPackedParticipant scans a row of packedParticipantCols: the same participant
 // scanParticipant reads from participantCols.
 func scanPackedParticipant(r rowScanner) (*conv.Participant, error) {
@@ -108,9 +100,19 @@ func scanPackedParticipant(r rowScanner) (*conv.Participant, error) {
 	return unpackParticipant(packed)
 }
 
+// packedRow holds a participant and what its pointers point to, so that a row costs one
+// allocation.
+type packedRow struct {
+	p        conv.Participant
+	b        conv.Binding
+	lri      int64
+	id, lrts string
+}
+
 func unpackParticipant(packed string) (*conv.Participant, error) {
 	u := unpacker{s: packed}
-	var p conv.Participant
+	r := new(packedRow)
+	p := &r.p
 	var null bool
 	if p.Seq, null = u.int(); null {
 		u.bad = true
@@ -120,24 +122,27 @@ func unpackParticipant(packed string) (*conv.Participant, error) {
 	if null1 || null2 {
 		u.bad = true
 	}
-	if lri, null := u.int(); !null {
-		p.LastReadMessageIndex = &lri
+	if r.lri, null = u.int(); !null {
+		p.LastReadMessageIndex = &r.lri
 	}
 	p.Sid, p.AccountSid, p.ServiceSid, p.ConversationSid = u.nonNull(), u.nonNull(), u.nonNull(), u.nonNull()
-	p.Identity = u.nullable()
+	if r.id, null = u.str(); !null {
+		p.Identity = &r.id
+	}
 	p.Attributes = u.nonNull()
-	var b conv.Binding
-	b.Type, b.Address, b.ProxyAddress, b.ProjectedAddress = u.nonNull(), u.nonNull(), u.nonNull(), u.nonNull()
+	r.b.Type, r.b.Address, r.b.ProxyAddress, r.b.ProjectedAddress = u.nonNull(), u.nonNull(), u.nonNull(), u.nonNull()
 	p.RoleSid = u.nonNull()
-	p.LastReadTimestamp = u.nullable()
+	if r.lrts, null = u.str(); !null {
+		p.LastReadTimestamp = &r.lrts
+	}
 	if u.bad || u.s != "" {
 		return nil, errBadPacked
 	}
-	if b.Type != "" {
-		p.Binding = &b
+	if r.b.Type != "" {
+		p.Binding = &r.b
 	}
 	p.DateCreated, p.DateUpdated = fromUnix(dc), fromUnix(du)
-	return &p, nil
+	return p, nil
 }
 
 // participantSelect returns "SELECT <participant columns> FROM participants" and the scan
