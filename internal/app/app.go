@@ -65,6 +65,7 @@ import (
 	"github.com/parley-dev/parley/internal/control"
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/delivery"
+	"github.com/parley-dev/parley/internal/gateway"
 	"github.com/parley-dev/parley/internal/httpapi"
 	"github.com/parley-dev/parley/internal/store"
 	"github.com/parley-dev/parley/internal/webhook"
@@ -159,6 +160,9 @@ type Options struct {
 	// StreamPoll 0 is StreamSafetyPoll: every writer wakes the streams (the hub in this
 	// process, the relay from other PostgreSQL replicas).
 	StreamPoll, StreamHeartbeat time.Duration
+	// SyncPoll is the safety-net poll of the chat clients' Sync fan-out (0: 1s); commits wake
+	// it at once (in-process, and through PostgreSQL LISTEN/NOTIFY across replicas).
+	SyncPoll time.Duration
 	// DeliveryLog receives delivery dispatch failures (nil: Log).
 	DeliveryLog *slog.Logger
 }
@@ -175,6 +179,9 @@ type App struct {
 	Changes *console.Broker
 	// Accounts are the configured accounts, or the development account.
 	Accounts []*conv.Account
+	// SigningKeys are the accounts' Parley signing keys (same order): the API keys chat access
+	// tokens are minted with (parley token, POST /parley/v1/Tokens), kept in the store.
+	SigningKeys []*conv.APIKey
 
 	cfg       Config
 	log       *slog.Logger
@@ -183,6 +190,7 @@ type App struct {
 	delivery  *delivery.Dispatcher
 	relay     *delivery.Relay // nil unless the store broadcasts (PostgreSQL)
 	handler   http.Handler
+	chat      *chat
 	mu        sync.Mutex
 	stops     []func()
 	closeOnce sync.Once
@@ -226,8 +234,18 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	if opts.Events != nil {
 		sinks = append(conv.MultiSink{opts.Events}, sinks...)
 	}
+	// The Sync view dates its events with the service's (control plane) clock.
+	ch, changes := newChat(a.Store, log, opts.SyncPoll, func() time.Time { return a.Service.Now() })
+	if ch != nil {
+		sinks = append(sinks, ch.fan)
+	}
 	a.Service = conv.NewService(a.Store, conv.Options{ControlClock: cp.Clock, SIDs: cp.SIDs, Events: sinks,
-		WebhookFormat: webhook.Format{}, PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout), MaxMediaBytes: cfg.MaxMediaBytes})
+		WebhookFormat: webhook.Format{}, PreHook: webhook.NewCaller(nil, cfg.Webhooks.Timeout), MaxMediaBytes: cfg.MaxMediaBytes,
+		Changes: changes})
+	if ch != nil {
+		ch.mount(a.Service, a.Store, log)
+		a.chat = ch
+	}
 	// The clock offset stored by an earlier run or another replica.
 	if err := a.Service.SyncClock(ctx); err != nil {
 		return nil, err
@@ -293,6 +311,9 @@ func (a *App) mounts(api *httpapi.API, cons *console.Handler, parley httpapi.Par
 	if h := a.Control.MetricsHandler(); h != nil { // nil with metrics off
 		m = append(m, httpapi.Mount{Path: "/metrics", Handler: h})
 	}
+	if a.chat != nil {
+		m = append(m, httpapi.Mount{Path: gateway.Path, Handler: a.chat.gw})
+	}
 	// The web console: its assets, and its page at exactly "/" (last: first match wins).
 	return append(m, httpapi.Mount{Path: "/console/", Handler: cons}, httpapi.Mount{Path: "/", Handler: cons})
 }
@@ -335,6 +356,13 @@ func (a *App) ensureCredentials(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	for _, acct := range accts {
+		k, err := a.Service.EnsureSigningKey(ctx, acct.Sid)
+		if err != nil {
+			return fmt.Errorf("serve: signing key of %s: %w", acct.Sid, err)
+		}
+		a.SigningKeys = append(a.SigningKeys, k)
+	}
 	a.Accounts = accts
 	return nil
 }
@@ -353,6 +381,9 @@ func (a *App) Start(ctx context.Context) {
 	if a.relay != nil {
 		a.stops = append(a.stops, run(ctx, a.relay.Run))
 	}
+	if a.chat != nil {
+		a.stops = append(a.stops, run(ctx, a.chat.fan.Run))
+	}
 	if iv := a.cfg.TimerInterval; iv >= 0 {
 		if iv == 0 {
 			iv = DefaultTimerInterval
@@ -367,6 +398,11 @@ func (a *App) Start(ctx context.Context) {
 func (a *App) Close() error {
 	var err error
 	a.closeOnce.Do(func() {
+		if a.chat != nil { // SDK sockets: close 308, the clients reconnect later
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = a.chat.gw.Shutdown(ctx)
+			cancel()
+		}
 		a.EndStreams()
 		a.mu.Lock()
 		stops := a.stops

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/parley-dev/parley/internal/app"
+	"github.com/parley-dev/parley/internal/gateway"
 )
 
 // DefaultAddr is where "parley serve" listens unless told otherwise.
@@ -30,6 +31,7 @@ const DefaultDB = "parley.db"
 
 const usage = `Usage:
   parley serve [flags]   start the API server (parley serve -h lists the flags)
+  parley token [flags]   print a chat access token (parley token -h lists the flags)
   parley version         print the version
 `
 
@@ -53,6 +55,8 @@ func Run(ctx context.Context, version string, args []string, getenv func(string)
 			return err
 		}
 		return serve(ctx, version, cfg, stdout, stderr)
+	case "token":
+		return token(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		bi, ok := debug.ReadBuildInfo()
 		fmt.Fprintln(stdout, versionLine(version, bi, ok))
@@ -230,9 +234,14 @@ func serve(ctx context.Context, version string, cfg *Config, stdout, stderr io.W
 	srv.RegisterOnShutdown(a.EndStreams) // ends the live streams (API and console), which would hold Shutdown
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "Parley %s listening on %s (store: %s)\n", version, base, a.Store.Describe())
-	for _, acct := range a.Accounts {
+	for i, acct := range a.Accounts {
 		fmt.Fprintf(stdout, "  Account SID: %s\n  Auth Token:  %s\n", acct.Sid, acct.AuthToken)
+		if i < len(a.SigningKeys) {
+			k := a.SigningKeys[i]
+			fmt.Fprintf(stdout, "  API Key:     %s\n  API Secret:  %s  (chat access tokens: parley token -identity alice)\n", k.Sid, k.Secret)
+		}
 	}
+	fmt.Fprintf(stdout, "  Chat clients: new Client(token, { Twilsock: { uri: %q } })\n", "ws://"+ln.Addr().String()+gateway.Path)
 	fmt.Fprintf(stdout, "  Point an SDK at it: client.conversations.baseUrl = %q (Node), see README.md\n", base)
 
 	errc := make(chan error, 1)

@@ -94,6 +94,9 @@ func (s *Service) SyncCredentials(ctx context.Context, accounts []ConfiguredAcco
 		}
 		keys = append(keys, keySid)
 	}
+	for _, a := range out { // the accounts' Parley signing keys (signing_key.go) stay too
+		keys = append(keys, SigningKeySid(a.Sid))
+	}
 	err := s.store.WithTx(ctx, func(tx Store) error {
 		tcs, _ := credentialStore(tx)
 		if _, err := tcs.RetireAccountsExcept(ctx, keep); err != nil {

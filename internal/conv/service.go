@@ -15,6 +15,8 @@ type Options struct {
 	WebhookFormat WebhookFormat
 	// PreHook calls pre-event webhooks for SDK actions (nil: none are called).
 	PreHook PreHook
+	// Changes records every change's events inside its transaction (nil: none).
+	Changes ChangeRecorder
 	// LookupCacheTTL is how long verified credentials and resolved services are reused
 	// without reading the store (0: DefaultLookupCacheTTL; negative: never).
 	LookupCacheTTL time.Duration
@@ -34,6 +36,7 @@ type Service struct {
 	format  WebhookFormat
 	preHook PreHook
 	cache   *lookupCache
+	changes ChangeRecorder
 	clk     *Clock // the control plane's clock (clock.go); now is clk.Now
 	// maxMedia is the size limit of one media item (media.go).
 	maxMedia int64
@@ -41,7 +44,7 @@ type Service struct {
 
 // NewService returns a Service over store.
 func NewService(store Store, opts Options) *Service {
-	s := &Service{store: store, sids: opts.SIDs, events: opts.Events, format: opts.WebhookFormat, preHook: opts.PreHook}
+	s := &Service{store: store, sids: opts.SIDs, events: opts.Events, format: opts.WebhookFormat, preHook: opts.PreHook, changes: opts.Changes}
 	s.clk = opts.ControlClock // control plane: Clock plus the offset of POST /parley/v1/Clock
 	if s.clk == nil {
 		s.clk = NewClock(opts.Clock)

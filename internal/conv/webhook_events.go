@@ -224,6 +224,9 @@ func wordEdge(s string, i int) bool {
 // sends them after commit, also after a crash). Targets and filters are resolved now: a
 // configuration changed later does not alter what this change sends.
 func (s *Service) emit(ctx context.Context, tx Store, events ...Event) error {
+	if err := s.recordChanges(ctx, tx, events); err != nil {
+		return err
+	}
 	if s.format == nil {
 		return nil
 	}

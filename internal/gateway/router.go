@@ -25,10 +25,11 @@ type Principal struct {
 // Request is an upstream ("message") request tunnelled over the socket.
 type Request struct {
 	Principal   Principal
-	Grant       string // active_grant, "ip_messaging" for Conversations and Sync
-	Method      string // HTTP method, upper case
-	Host        string // label as sent, e.g. "aim.us1.twilio.com"
-	Service     string // first label of Host: "aim", "cds", "ers", …
+	Session     *Session // the socket the request came on (nil in tests that call an Upstream directly)
+	Grant       string   // active_grant, "ip_messaging" for Conversations and Sync
+	Method      string   // HTTP method, upper case
+	Host        string   // label as sent, e.g. "aim.us1.twilio.com"
+	Service     string   // first label of Host: "aim", "cds", "ers", …
 	Path        string
 	PathParams  map[string]string // {name} segments of the matched pattern
 	Params      map[string]twilsock.MultiValue

@@ -523,6 +523,7 @@ func (s *Session) handleMessage(ctx context.Context, f *twilsock.Frame) {
 	}
 	req := &Request{
 		Principal:   s.Principal(),
+		Session:     s,
 		Grant:       m.ActiveGrant,
 		Method:      strings.ToUpper(m.HTTPRequest.Method),
 		Host:        m.HTTPRequest.Host,

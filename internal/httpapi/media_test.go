@@ -141,6 +141,9 @@ func TestMediaUploadFetchContent(t *testing.T) {
 			}
 		}
 		resp, b := raw(t, "GET", srv.URL+m.URL, nil, nil, testserver.AccountSid, testserver.AuthToken)
+		if resp.StatusCode != 200 {
+			t.Fatalf("fetch: %d %s", resp.StatusCode, b)
+		}
 		temp := decode[mediaResp](t, b).Links["content_direct_temporary"]
 
 		// Content with credentials, and through the temporary URL without any.

@@ -108,6 +108,7 @@ func NewParley(api *API, opts ParleyOptions) *Parley {
 	p.api.route("GET", "/parley/v1/Services/{ChatServiceSid}/Users/{Identity}/Stream", p.stream)
 	p.webhookDeliveryRoutes() // webhooks.go
 	p.controlRoutes()         // control.go
+	p.tokenRoutes()           // tokens.go
 	return p
 }
 

@@ -141,6 +141,9 @@ func TestPushOutbox(t *testing.T) {
 		m := upload(t, srv, is, []byte("x"), "image/png")
 		mustSid(srv.Do(t, "POST", "/v1/Conversations/"+ch+"/Messages", map[string]string{"Author": "alice", "MediaSid": m.Sid}))
 		st, b = srv.Do(t, "GET", "/parley/v1/Push?Identity=bob&PageSize=50", nil)
+		if st != 200 {
+			t.Fatalf("GET %s: %d %s", "/parley/v1/Push?Identity=bob&PageSize=50", st, b)
+		}
 		bobs := decode[pushList](t, b).Notifications
 		last := bobs[len(bobs)-1]
 		data, _ := last.Payload["data"].(map[string]any)
@@ -154,6 +157,9 @@ func TestPushOutbox(t *testing.T) {
 			t.Fatalf("remove: %d %s", st, b)
 		}
 		st, b = srv.Do(t, "GET", "/parley/v1/Push?Identity=bob&PageSize=50", nil)
+		if st != 200 {
+			t.Fatalf("GET %s: %d %s", "/parley/v1/Push?Identity=bob&PageSize=50", st, b)
+		}
 		bobs = decode[pushList](t, b).Notifications
 		if last := bobs[len(bobs)-1]; last.MessageType != conv.PushRemovedFromConversation || last.Body != "system has removed you from the conversation room" {
 			t.Errorf("removed push: %+v", last)
@@ -162,7 +168,7 @@ func TestPushOutbox(t *testing.T) {
 			t.Fatalf("delete binding: %d %s", st, b)
 		}
 		mustSid(srv.Do(t, "POST", "/v1/Conversations/"+ch+"/Messages", map[string]string{"Author": "alice", "Body": "again"}))
-		if st, b = srv.Do(t, "GET", "/parley/v1/Push?Identity=carol&PageSize=50", nil); len(decode[pushList](t, b).Notifications) != 3 {
+		if st, b = srv.Do(t, "GET", "/parley/v1/Push?Identity=carol&PageSize=50", nil); st != 200 || len(decode[pushList](t, b).Notifications) != 3 {
 			t.Errorf("carol after her binding was deleted: %s", b)
 		}
 
@@ -175,6 +181,9 @@ func TestPushOutbox(t *testing.T) {
 			Sid string `json:"sid"`
 		}](t, b).Sid
 		st, b = srv.Do(t, "GET", "/parley/v1/Push?ConversationSid="+team, nil)
+		if st != 200 {
+			t.Fatalf("GET %s: %d %s", "/parley/v1/Push?ConversationSid="+team, st, b)
+		}
 		if ns := decode[pushList](t, b).Notifications; len(ns) != 1 || ns[0].Identity != "bob" || ns[0].Body != "You have been added to the conversation team by system" {
 			t.Errorf("ConversationWithParticipants push: %s", b)
 		}

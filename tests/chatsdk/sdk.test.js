@@ -65,9 +65,10 @@ for (const [label, sdk, version, twilsock] of versions) {
       await once(client, "connectionStateChanged", (s) => s === "connected");
       assert.equal(client.connectionState, "connected");
       assert.deepEqual(states.filter((s) => s !== "connecting"), ["connected"]);
-      // The SDK next fetches Client/v2/Configuration through the socket; the gateway has no
-      // aim API yet and answers 404, so the client's initialisation fails (chatsdk_test.go
-      // checks that the request arrived, as this identity).
+      // The SDK next fetches Client/v2/Configuration through the socket; this transport-only
+      // harness answers every upstream request 404, so the client's initialisation fails
+      // (chatsdk_test.go checks that the request arrived, as this identity). flows.test.js
+      // runs the SDK against the full server.
       await once(client, "stateChanged", (s) => s === "failed");
       assert.equal(client.connectionState, "connected");
       // A graceful client close ends the socket.

@@ -77,6 +77,31 @@ func (dialect) LockSuffix() string     { return " FOR UPDATE" }
 // SkipLockedSuffix lets concurrent webhook dispatchers claim different outbox rows.
 func (dialect) SkipLockedSuffix() string { return " FOR UPDATE SKIP LOCKED" }
 
+// NotifySyncStatement wakes the Sync fan-outs of every replica when the transaction commits.
+func (dialect) NotifySyncStatement() string { return `SELECT pg_notify('` + syncChannel + `', '')` }
+
+// syncChannel is the LISTEN/NOTIFY channel of Sync view changes.
+const syncChannel = "parley_sync"
+
+// ListenSyncChanges listens on its own connection and calls wake on every committed Sync view
+// change of any replica, until ctx is done or the connection fails (syncview.Listener).
+func (s *Store) ListenSyncChanges(ctx context.Context, wake func()) error {
+	conn, err := pgx.ConnectConfig(ctx, s.cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+syncChannel); err != nil {
+		return err
+	}
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		wake()
+	}
+}
+
 // ShareLockSuffix takes a shared row lock (sqlstore.ShareLocker).
 func (dialect) ShareLockSuffix() string              { return " FOR SHARE" }
 func (dialect) IsForeignKeyViolation(err error) bool { return pgCode(err) == codeForeignKeyViolation }

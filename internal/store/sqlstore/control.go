@@ -79,6 +79,10 @@ var snapshotTables = []snapshotTable{
 
 // resetTables is every table Reset empties, children first.
 var resetTables = []snapshotTable{
+	// The client SDK's Sync view (syncview); rebuilt from the data when next read.
+	{"sync_events", "object_sid IN (SELECT sid FROM sync_objects WHERE account_sid = ?)"},
+	{"sync_items", "object_sid IN (SELECT sid FROM sync_objects WHERE account_sid = ?)"},
+	{"sync_objects", "account_sid = ?"},
 	{"media_chunks", "media_sid IN (SELECT sid FROM media WHERE account_sid = ?)"},
 	{"media", "account_sid = ?"},
 	{"push_notifications", "account_sid = ?"},
