@@ -374,8 +374,13 @@ func (b *bench) topUpDeletePool(conc int) error {
 
 // profile fetches a CPU profile of Parley covering the coming measurement.
 func (b *bench) profile(op string) chan error {
+	return b.profileFor(op, b.cfg.warmup+b.cfg.duration)
+}
+
+// profileFor fetches a CPU profile of Parley over the coming d, saved as <backend>-<op>.pprof.
+func (b *bench) profileFor(op string, d time.Duration) chan error {
 	done := make(chan error, 1)
-	secs := int((b.cfg.warmup + b.cfg.duration).Seconds())
+	secs := int(d.Seconds())
 	go func() {
 		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", b.parley.pprof, max(1, secs)))
 		if err != nil {

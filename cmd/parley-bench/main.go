@@ -12,6 +12,7 @@
 //	go run ./cmd/parley-bench -out bench.md
 //	go run ./cmd/parley-bench -backends sqlite -concurrency 16 -duration 5s
 //	go run ./cmd/parley-bench -scale 1000000 -backends sqlite
+//	go run ./cmd/parley-bench -chat 1000 -backends sqlite
 //
 // Every request goes to 127.0.0.1.
 package main
@@ -56,6 +57,11 @@ type config struct {
 	// streams, when set, runs the -streams mode (streams.go) instead of the table.
 	streams       int
 	streamsSettle time.Duration
+	// chat, when set, runs the -chat mode (chat.go) instead of the table.
+	chat         int
+	chatRate     int
+	chatDuration time.Duration
+	chatPairs    int
 }
 
 var allOps = []string{"create", "fetch-sid", "fetch-identity", "list", "update", "delete"}
@@ -108,8 +114,15 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.serverLog, "server-log", "", "append the servers' stderr to this file (default: discarded)")
 	fs.IntVar(&c.streams, "streams", 0, "instead of the table: open this many idle live streams (e.g. 5000), fan one message out to all of them while another account writes, and report RSS, CPU and that account's latency")
 	fs.DurationVar(&c.streamsSettle, "streams-settle", 30*time.Second, "with -streams: how long after closing the streams RSS is read again")
+	fs.IntVar(&c.chat, "chat", 0, "instead of the table: connect this many twilsock chat clients (e.g. 1000) in conversations of 10, and report RSS, REST create → last client latency and client → client latency next to a WebSocket echo")
+	fs.IntVar(&c.chatRate, "chat-rate", 50, "with -chat: REST message creates per second, each to a random conversation")
+	fs.DurationVar(&c.chatDuration, "chat-duration", 20*time.Second, "with -chat: how long the creates go on")
+	fs.IntVar(&c.chatPairs, "chat-pairs", 300, "with -chat: client → client messages (and echo round trips), one at a time")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if c.chat < 0 || c.chatRate < 1 || c.chatPairs < 1 || (c.chat > 0 && c.chat < 2) {
+		return nil, errors.New("-chat needs at least 2 clients, -chat-rate and -chat-pairs at least 1")
 	}
 	if c.perConv < 1 || c.perConv > perConversation {
 		return nil, fmt.Errorf("-per-conversation must be 1 to %d", perConversation)
@@ -208,7 +221,12 @@ func run(cfg *config) error {
 			return err
 		}
 		b := &bench{cfg: cfg, backend: backend, parley: p, bare: bare, rep: rep}
-		if cfg.streams > 0 {
+		if cfg.chat > 0 {
+			var sec string
+			if sec, err = b.runChat(); err == nil {
+				rep.sections = append(rep.sections, sec)
+			}
+		} else if cfg.streams > 0 {
 			var sec string
 			if sec, err = b.runStreams(); err == nil {
 				rep.sections = append(rep.sections, sec)

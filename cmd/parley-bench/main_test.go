@@ -73,3 +73,37 @@ func TestHarnessSmoke(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestChatSmoke runs the -chat mode with 20 clients and a few messages and checks the report
+// has its rows (no timing is asserted).
+func TestChatSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers and connects chat clients")
+	}
+	out := t.TempDir() + "/chat.md"
+	cfg, err := parseFlags([]string{"-backends", "sqlite", "-chat", "20", "-chat-rate", "10", "-chat-duration", "1s",
+		"-chat-pairs", "5", "-out", out, "-parley", proctest.Build(t), "-data-dir", t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout, _ = os.Open(os.DevNull)
+	err = run(cfg)
+	os.Stdout = stdout
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(b)
+	for _, want := range []string{"Chat clients, ", "### sqlite: 20 chat clients in conversations of 10",
+		"| REST creates: 10 at 10/s to random conversations (100 events) |", "create → last of its 10 clients",
+		"client A sends over its socket → client B has the event (5, one at a time)", "bare WebSocket echo round trip",
+		"Goal (issue 12) at 20 clients"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+}

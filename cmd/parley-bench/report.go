@@ -48,7 +48,7 @@ type report struct {
 	fills   []string
 	dbSizes []string
 	load0   string // /proc/loadavg when the run started
-	// sections are the -streams mode's results (streams.go), written instead of the table.
+	// sections are the -streams or -chat mode's results (streams.go, chat.go), written instead of the table.
 	sections []string
 }
 
@@ -221,7 +221,11 @@ func (r *report) csvText() string {
 func (r *report) write() error {
 	md := r.markdown()
 	if len(r.sections) > 0 {
-		md = fmt.Sprintf("Streams, %s, load average %s at the start\n\n%s", r.started.UTC().Format(time.RFC3339), r.load0, strings.Join(r.sections, ""))
+		title := "Streams"
+		if r.cfg.chat > 0 {
+			title = "Chat clients"
+		}
+		md = fmt.Sprintf("%s, %s, load average %s at the start\n\n%s", title, r.started.UTC().Format(time.RFC3339), r.load0, strings.Join(r.sections, ""))
 	}
 	fmt.Print(md)
 	if r.cfg.out != "" {

@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for schema set-up
@@ -31,6 +32,9 @@ type server struct {
 	addr  string // host:port
 	pprof string // host:port of net/http/pprof, when enabled
 	exit  chan error
+
+	mu     sync.Mutex
+	banner []string // the first lines of its standard output (parley serve's banner)
 }
 
 var listenRE = regexp.MustCompile(`listening on http://(\S+)`)
@@ -51,6 +55,11 @@ func startProcess(name, bin string, args []string, stderr io.Writer) (*server, e
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			s.mu.Lock()
+			if len(s.banner) < 32 {
+				s.banner = append(s.banner, sc.Text())
+			}
+			s.mu.Unlock()
 			select {
 			case lines <- sc.Text():
 			default:
@@ -204,7 +213,15 @@ func serveBare() error {
 		return err
 	}
 	fmt.Printf("bare handler listening on http://%s\n", ln.Addr())
-	srv := &http.Server{Handler: bareHandler(benchAccount, benchToken), ReadHeaderTimeout: 10 * time.Second,
+	bare := bareHandler(benchAccount, benchToken)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/echo" { // the -chat mode's WebSocket baseline
+			echoHandler(w, r)
+			return
+		}
+		bare.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	return srv.Serve(ln)
 }

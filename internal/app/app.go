@@ -68,6 +68,7 @@ import (
 	"github.com/parley-dev/parley/internal/gateway"
 	"github.com/parley-dev/parley/internal/httpapi"
 	"github.com/parley-dev/parley/internal/store"
+	"github.com/parley-dev/parley/internal/streamlimit"
 	"github.com/parley-dev/parley/internal/webhook"
 )
 
@@ -94,8 +95,9 @@ type Config struct {
 	// CarrierURL, when set, receives SMS/WhatsApp deliveries (else the outbox records them).
 	CarrierURL string
 	// MaxStreams and MaxStreamsPerAccount cap the live streams open at once, in all and per
-	// account (0: httpapi's defaults; negative: no cap). Past them a stream gets 503 (20503),
-	// respectively 429 (20429).
+	// account: the SSE message streams and the console's event streams together, one
+	// streamlimit.Limiter (0: its defaults; negative: no cap). Past them a stream gets 503
+	// (20503), respectively 429 (20429).
 	MaxStreams, MaxStreamsPerAccount int
 	// Webhooks configures webhook delivery.
 	Webhooks WebhookConfig
@@ -285,10 +287,11 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	if streamPoll <= 0 {
 		streamPoll = StreamSafetyPoll
 	}
-	cons := console.New(a.Service, a.Changes, console.Options{Heartbeat: opts.StreamHeartbeat, Log: log})
+	// One stream limiter for every live stream: the SSE message streams and the console's.
+	streams := streamlimit.New(cfg.MaxStreams, cfg.MaxStreamsPerAccount)
+	cons := console.New(a.Service, a.Changes, console.Options{Heartbeat: opts.StreamHeartbeat, Log: log, Streams: streams})
 	mounts := a.mounts(api, cons, httpapi.ParleyOptions{Notifier: a.Hub, StreamPoll: streamPoll,
-		StreamHeartbeat: opts.StreamHeartbeat, MaxStreams: cfg.MaxStreams, MaxStreamsPerAccount: cfg.MaxStreamsPerAccount,
-		Faults: cp.Faults, Requests: cp.Requests})
+		StreamHeartbeat: opts.StreamHeartbeat, Streams: streams, Faults: cp.Faults, Requests: cp.Requests})
 	if opts.Wrap != nil {
 		for i, m := range mounts {
 			mounts[i].Handler = opts.Wrap(m.Path, m.Handler)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/parley-dev/parley/internal/conv"
+	"github.com/parley-dev/parley/internal/streamlimit"
 )
 
 //go:embed assets
@@ -35,6 +36,10 @@ type Options struct {
 	Heartbeat time.Duration
 	// Log receives internal errors (default: discarded).
 	Log *slog.Logger
+	// Streams counts the event streams against the server's stream caps (-max-streams,
+	// -max-streams-per-account), the one limiter the SSE message streams use too; past a
+	// cap a stream is refused with its 429 (20429) or 503 (20503). Nil: no cap.
+	Streams *streamlimit.Limiter
 }
 
 // Handler serves the console:
@@ -153,7 +158,9 @@ func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
 //	event: ready               once, when the stream is subscribed (data {"account_sid":…})
 //	event: change              one per committed change, data a Change
 //
-// with ": keep-alive" comments on an idle stream. A subscriber that falls behind is
+// with ": keep-alive" comments on an idle stream. The stream holds one of the server's stream
+// slots (Options.Streams) while open; past a cap it is refused (429/20429 for the account's,
+// 503/20503 for the server's) before anything is subscribed. A subscriber that falls behind is
 // disconnected (the stream ends after an "event: dropped"); the console then reconnects and
 // reloads what it shows. Browsers' EventSource cannot send an Authorization header, so the
 // console reads the stream with fetch().
@@ -173,6 +180,20 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 		h.opts.Log.ErrorContext(r.Context(), "console events: authenticate", slog.Any("err", err))
 		writeError(w, http.StatusInternalServerError, 20500, "Internal Server Error")
 		return
+	}
+	if h.opts.Streams != nil {
+		release, err := h.opts.Streams.Acquire(acct.Sid)
+		if err != nil {
+			var rf *streamlimit.Refusal
+			if errors.As(err, &rf) {
+				writeError(w, rf.Status, rf.Code, rf.Message)
+				return
+			}
+			h.opts.Log.ErrorContext(r.Context(), "console events: stream slot", slog.Any("err", err))
+			writeError(w, http.StatusInternalServerError, 20500, "Internal Server Error")
+			return
+		}
+		defer release()
 	}
 	sub := h.broker.Subscribe(acct.Sid)
 	defer sub.Close()

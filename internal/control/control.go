@@ -52,7 +52,7 @@ const (
 	ChangeClock    = "clock"    // the clock moved (here or on another replica); due timers were applied
 	ChangeReset    = "reset"    // POST /parley/v1/Reset
 	ChangeSnapshot = "snapshot" // POST /parley/v1/Snapshot restored a document
-	ChangeFaults   = "faults"   // a fault was added or deleted
+	ChangeFaults   = "faults"   // a fault was added, deleted or used up (its count reached 0)
 )
 
 type nopNotifier struct{}
@@ -90,7 +90,9 @@ func New(o Options) (*Plane, error) {
 		cp.SIDs = o.SIDs
 	}
 	sids := cp.SIDs
-	cp.Faults = faults.New(cp.Clock.Now, func() string { return sids.New("FI") })
+	notify := cp.notify
+	cp.Faults = faults.New(cp.Clock.Now, func() string { return sids.New("FI") },
+		func(account string) { notify.ControlChanged(ChangeFaults, account) }) // a fault used up leaves the list
 	cp.Requests = reqlog.New(reqlog.DefaultCapacity, cp.Clock.Now, func() string { return sids.New("RQ") })
 	if o.Metrics {
 		cp.Metrics = metrics.New()

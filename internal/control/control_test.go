@@ -125,6 +125,17 @@ func TestNotifier(t *testing.T) {
 		t.Fatalf("delete fault: %d %s", st, body)
 	}
 	next(sub, console.TypeFaults)
+	// A fault used up (its count reaching 0) leaves the list: the faults view hears of it.
+	if st, body := srv.Do(t, "POST", "/parley/v1/Faults", map[string]string{"Method": "POST", "Path": "/v1/Conversations", "Status": "503", "Code": "20503", "Count": "1"}); st != 201 {
+		t.Fatalf("fault: %d %s", st, body)
+	}
+	next(sub, console.TypeFaults)
+	if st, body := srv.Do(t, "POST", "/v1/Conversations", nil); st != 503 {
+		t.Fatalf("faulted request: %d %s", st, body)
+	}
+	if c := next(sub, console.TypeFaults); c.AccountSid != testserver.AccountSid {
+		t.Errorf("used-up fault change %+v", c)
+	}
 	st, snap := srv.Do(t, "GET", "/parley/v1/Snapshot", nil)
 	if st != 200 {
 		t.Fatalf("snapshot: %d %s", st, snap)

@@ -401,7 +401,8 @@ func (s *Service) ListParticipants(ctx context.Context, sc Scope, convRef string
 // UpdateParticipant changes a participant (by MB sid or identity).
 // Errors: 20404, 50304/50303, 50109, 50421, 50405, 50308/50309, 50377 (closed),
 // 50440/50441 (proxy address remove/add), 50442/50443 (projected address remove/add),
-// 50444 (identity), 50407/50408/50409/50414 (addresses), 50416 (409, pair in use).
+// 50444 (identity; see addIdentityTx), 50433 (409, identity in the conversation),
+// 50407/50408/50409/50414 (addresses), 50416 (409, pair in use).
 func (s *Service) UpdateParticipant(ctx context.Context, sc Scope, convRef, ref string, in ParticipantUpdate, o WriteOptions) (*Participant, error) {
 	if err := s.preParticipantUpdate(ctx, sc, convRef, ref, in, o); err != nil {
 		return nil, err
@@ -432,14 +433,19 @@ func (s *Service) UpdateParticipant(ctx context.Context, sc Scope, convRef, ref 
 			p.RoleSid = *in.RoleSid
 		}
 		if given(in.Identity) && (p.Identity == nil || *p.Identity != *in.Identity) {
-			if p.Identity != nil {
-				return invalid(50444, "Failed to add an identity to a participant: it already has identity %q", *p.Identity)
+			if err := s.addIdentityTx(ctx, tx, svc, c, p, *in.Identity); err != nil {
+				return err
 			}
-			return invalid(50444, "Failed to add an identity to a participant: a participant without an identity keeps its messaging binding")
 		}
+		hadProjected := p.Binding != nil && p.Binding.ProjectedAddress != ""
 		rebind, err := applyBindingUpdate(p, in)
 		if err != nil {
 			return err
+		}
+		if hadProjected && in.ProjectedAddress.IsClear() {
+			if err := refuseLeavingGroupTx(ctx, tx, c, p); err != nil {
+				return err
+			}
 		}
 		if v, ok := in.LastReadMessageIndex.Get(); ok {
 			// Twilio does not tie the read horizon to existing messages: stored as given.
@@ -479,6 +485,78 @@ func (s *Service) UpdateParticipant(ctx context.Context, sc Scope, convRef, ref 
 	}
 	s.publish(ctx, "onParticipantUpdated", conv, out, o)
 	return out, nil
+}
+
+// addIdentityTx gives participant p of conversation c the identity id, as the error
+// dictionary's 50444 ("Failed to add an identity to a participant") allows: its causes are a
+// participant that already has an identity and one without a projected address, so an
+// unattached projected address participant (Group MMS: a projected address only) may get one
+// and becomes a chat participant with a projected address, as if created with both. The
+// identity is checked as on create (50206/50207/50203) and must not be in the conversation
+// already (409/50433); the service gets a User for it when it has none (ensureUserTx).
+func (s *Service) addIdentityTx(ctx context.Context, tx Store, svc *ChatService, c *Conversation, p *Participant, id string) error {
+	switch {
+	case p.Identity != nil:
+		return invalid(50444, "Failed to add an identity to a participant: it already has identity %q", *p.Identity)
+	case p.Binding == nil || p.Binding.ProjectedAddress == "" || p.Binding.Address != "":
+		return invalid(50444, "Failed to add an identity to a participant: the participant does not have a projected address (only an unattached projected address participant may get an identity)")
+	}
+	if err := ValidateIdentity(id); err != nil {
+		return err
+	}
+	if IsSID(PrefixParticipant, id) {
+		return invalid(50203, "Identity reserved: %q has the shape of a Participant SID (MB and 32 hex digits), so the participant could not be fetched, updated or removed by it", id)
+	}
+	switch _, err := tx.GetParticipantByIdentity(ctx, c.Sid, id); {
+	case err == nil:
+		return Errorf(KindConflict, 50433, "Participant already exists: identity %q is already in this conversation", id)
+	case !errors.Is(err, ErrNotFound):
+		return err
+	}
+	var role string
+	switch cfg, err := tx.GetServiceConfig(ctx, svc.Sid); {
+	case err == nil:
+		role = cfg.DefaultChatServiceRoleSid
+	case !errors.Is(err, ErrNotFound):
+		return err
+	}
+	if err := s.ensureUserTx(ctx, tx, svc, id, role); err != nil {
+		return err
+	}
+	p.Identity = &id
+	return nil
+}
+
+// refuseLeavingGroupTx refuses to take the projected address off chat participant p of
+// conversation c while c stays a Group MMS conversation without it (another participant has
+// a projected address, or an address-only participant needs one): p would be the chat
+// participant without a projected address that create refuses (50434) and that makes Group
+// MMS activation fail (50435). The refusal is the operation's own code, 50442 ("Failed to
+// remove the projected address of a participant"), as for the other refused removals; the
+// message names the rule. When p alone made c a Group MMS conversation, the removal is
+// allowed and c is no longer one.
+func refuseLeavingGroupTx(ctx context.Context, tx Store, c *Conversation, p *Participant) error {
+	counts, err := tx.CountParticipants(ctx, c.Sid)
+	if err != nil {
+		return err
+	}
+	group := counts.Projected > 1 // p's own projected address is still stored
+	if !group {
+		ps, err := tx.ListParticipants(ctx, c.Sid, PageQuery{Size: counts.Chat + counts.NonChat + 1})
+		if err != nil {
+			return err
+		}
+		for _, q := range ps {
+			if q.Binding != nil && q.Binding.Address != "" && q.Binding.ProxyAddress == "" {
+				group = true
+				break
+			}
+		}
+	}
+	if group {
+		return invalid(50442, "Failed to remove the projected address of a participant: a chat participant of a Group MMS conversation needs MessagingBinding.ProjectedAddress (as on create, 50434); remove the participant instead")
+	}
+	return nil
 }
 
 // applyBindingUpdate applies in's MessagingBinding.ProxyAddress and ProjectedAddress to p,

@@ -56,11 +56,15 @@ type Registry struct {
 	faults []*Fault
 	now    func() time.Time
 	newSid func() string
+	usedUp func(accountSid string)
 }
 
-// New returns an empty Registry; now dates new faults and newSid names them (FI…).
-func New(now func() time.Time, newSid func() string) *Registry {
-	return &Registry{now: now, newSid: newSid}
+// New returns an empty Registry; now dates new faults and newSid names them (FI…). usedUp,
+// when set, hears of a fault whose count a firing used up (it left the registry), with the
+// fault's account, so that a live view of the faults refreshes; it is called outside the
+// registry's lock.
+func New(now func() time.Time, newSid func() string, usedUp func(accountSid string)) *Registry {
+	return &Registry{now: now, newSid: newSid, usedUp: usedUp}
 }
 
 // ErrInvalid is wrapped by Add's errors about its parameters.
@@ -170,21 +174,30 @@ func (r *Registry) Delete(accountSid, sid string) bool {
 }
 
 // take finds the oldest live fault match accepts, uses one of its count (removing it at
-// zero) and returns a copy.
+// zero, and telling usedUp) and returns a copy.
 func (r *Registry) take(match func(*Fault) bool) (Fault, bool) {
+	f, ok, gone := r.takeLocked(match)
+	if gone && r.usedUp != nil {
+		r.usedUp(f.AccountSid)
+	}
+	return f, ok
+}
+
+func (r *Registry) takeLocked(match func(*Fault) bool) (f Fault, ok, gone bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i, f := range r.faults {
-		if !match(f) {
+	for i, x := range r.faults {
+		if !match(x) {
 			continue
 		}
-		f.Remaining--
-		if f.Remaining <= 0 {
+		x.Remaining--
+		if x.Remaining <= 0 {
 			r.faults = append(r.faults[:i], r.faults[i+1:]...)
+			gone = true
 		}
-		return *f, true
+		return *x, true, gone
 	}
-	return Fault{}, false
+	return Fault{}, false, false
 }
 
 // PathMatches reports whether the request path matches pattern, segment by segment, "*"

@@ -15,7 +15,7 @@ import (
 
 func newRegistry() *Registry {
 	sids := &conv.SequentialSIDs{}
-	return New(func() time.Time { return time.Unix(0, 0) }, func() string { return sids.New("FI") })
+	return New(func() time.Time { return time.Unix(0, 0) }, func() string { return sids.New("FI") }, nil)
 }
 
 func TestPathMatches(t *testing.T) {
@@ -136,5 +136,30 @@ func TestCarrier(t *testing.T) {
 	}
 	if _, err := c.Send(context.Background(), o); err != nil || next.n != 1 {
 		t.Errorf("after the faults: %v, sends %d", err, next.n)
+	}
+}
+
+// TestUsedUpNotified: the firing that uses up a fault's count tells usedUp its account; the
+// firings before it and a fault that does not match tell nothing.
+func TestUsedUpNotified(t *testing.T) {
+	sids := &conv.SequentialSIDs{}
+	var got []string
+	r := New(func() time.Time { return time.Unix(0, 0) }, func() string { return sids.New("FI") },
+		func(account string) { got = append(got, account) })
+	if _, err := r.Add(Fault{AccountSid: "AC1", Path: "/v1/Conversations", Status: 503, Code: 20503, Count: 2}); err != nil {
+		t.Fatal(err)
+	}
+	match := func(f *Fault) bool { return f.AccountSid == "AC1" }
+	if _, ok := r.take(match); !ok || len(got) != 0 {
+		t.Fatalf("first firing: %v, notified %v", ok, got)
+	}
+	if _, ok := r.take(func(*Fault) bool { return false }); ok || len(got) != 0 {
+		t.Fatalf("no match: %v, notified %v", ok, got)
+	}
+	if f, ok := r.take(match); !ok || f.Remaining != 0 || len(got) != 1 || got[0] != "AC1" {
+		t.Fatalf("last firing: %v %+v, notified %v", ok, f, got)
+	}
+	if len(r.List("AC1")) != 0 {
+		t.Errorf("a used-up fault is still listed")
 	}
 }

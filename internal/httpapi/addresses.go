@@ -94,7 +94,7 @@ func (a *API) fetchAddressConfig(w http.ResponseWriter, r *http.Request, rc *req
 
 func (a *API) listAddressConfigs(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	q := r.URL.Query()
-	p, err := parsePaging(q)
+	p, err := parsePaging(q, rc.pageMax)
 	if err != nil {
 		return err
 	}

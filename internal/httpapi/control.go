@@ -356,7 +356,7 @@ func (p *Parley) listFaults(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 	if err := controlQuery(r, pagingParams...); err != nil {
 		return err
 	}
-	pg, err := parsePaging(r.URL.Query())
+	pg, err := parsePaging(r.URL.Query(), rc.pageMax)
 	if err != nil {
 		return err
 	}
@@ -437,7 +437,7 @@ func (p *Parley) listRequests(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		return err
 	}
 	q := r.URL.Query()
-	pg, err := parsePaging(q)
+	pg, err := parsePaging(q, rc.pageMax)
 	if err != nil {
 		return err
 	}

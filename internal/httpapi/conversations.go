@@ -102,7 +102,7 @@ func parseListDate(q url.Values, name string) (*time.Time, error) {
 
 func (a *API) listConversations(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	q := r.URL.Query()
-	p, err := parsePaging(q)
+	p, err := parsePaging(q, rc.pageMax)
 	if err != nil {
 		return err
 	}

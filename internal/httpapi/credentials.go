@@ -58,7 +58,7 @@ func (a *API) fetchCredential(w http.ResponseWriter, r *http.Request, rc *reqCtx
 }
 
 func (a *API) listCredentials(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	p, err := parsePaging(r.URL.Query())
+	p, err := parsePaging(r.URL.Query(), rc.pageMax)
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func (rc *reqCtx) pushBinding(b *conv.PushBinding) pushBindingJSON {
 
 func (a *API) listPushBindings(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	q := r.URL.Query()
-	p, err := parsePaging(q)
+	p, err := parsePaging(q, rc.pageMax)
 	if err != nil {
 		return err
 	}

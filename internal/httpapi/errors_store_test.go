@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/parley-dev/parley/internal/conv"
+	"github.com/parley-dev/parley/internal/streamlimit"
 )
 
 // TestStoreSentinelsAnswered checks how store errors that escape the domain are answered: a
@@ -41,7 +42,7 @@ func TestStoreSentinelsAnswered(t *testing.T) {
 	if st != 404 || b.Code != 20404 || b.Message != "The requested resource /Conversations/CH1/Messages was not found" {
 		t.Errorf("not found inside a transaction: %d %+v", st, b)
 	}
-	slots := newStreamSlots(1, 1, 1)
+	slots := newStreamSlots(streamlimit.New(1, 1), 1)
 	release, err := slots.acquire("AC1")
 	if err != nil {
 		t.Fatal(err)

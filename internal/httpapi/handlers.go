@@ -33,7 +33,7 @@ func (a *API) fetchService(w http.ResponseWriter, r *http.Request, rc *reqCtx) e
 }
 
 func (a *API) listServices(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	p, err := parsePaging(r.URL.Query())
+	p, err := parsePaging(r.URL.Query(), rc.pageMax)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (a *API) fetchRole(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 }
 
 func (a *API) listRoles(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	p, err := parsePaging(r.URL.Query())
+	p, err := parsePaging(r.URL.Query(), rc.pageMax)
 	if err != nil {
 		return err
 	}

@@ -146,7 +146,7 @@ func (a *API) fetchMessage(w http.ResponseWriter, r *http.Request, rc *reqCtx) e
 
 func (a *API) listMessages(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	q := r.URL.Query()
-	p, err := parsePaging(q)
+	p, err := parsePaging(q, rc.pageMax)
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 // ---- receipts ----
 
 func (a *API) listReceipts(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	p, err := parsePaging(r.URL.Query())
+	p, err := parsePaging(r.URL.Query(), rc.pageMax)
 	if err != nil {
 		return err
 	}

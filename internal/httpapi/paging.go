@@ -12,8 +12,12 @@ import (
 
 // Paging limits.
 const (
+	// DefaultPageSize is a list's page size when the request gives none (or the list's
+	// maximum, when smaller).
 	DefaultPageSize = 50
-	MaxPageSize     = 1000
+	// MaxPageSize is the largest PageSize of a list Twilio's spec gives no maximum for
+	// (Parley's own lists under /parley/v1); see listPageSizeMax for the spec's lists.
+	MaxPageSize = 1000
 	// MaxPageOffset bounds Page × PageSize, the rows a Page skips: far beyond any list
 	// offset paging can walk, small enough that neither the offset, the next page's number
 	// nor the engines' OFFSET can overflow. A Page past it is a 400 (20422) on every list.
@@ -29,18 +33,43 @@ type pageReq struct {
 	before int64
 }
 
-// parsePaging reads PageSize (default 50, values above 1000 clamped, lists with a smaller
-// maximum clamp further), Page (>= 0) and
-// PageToken ("PA<seq>" for the page after a row, "PB<seq>" for the page before one).
+// listPageSizeMax is the largest PageSize of the list served on route pattern (a mux
+// pattern without its method, on either URL form): the PageSize maximum Twilio's spec gives
+// that list operation, or MaxPageSize for a list the spec does not have. It is the one
+// table of list maxima; route gives each handler its pattern's (reqCtx.pageMax), and
+// TestListPageSizeMaxima checks every list of the spec against it.
+func listPageSizeMax(pattern string) int {
+	t, ok := strings.CutPrefix(pattern, "/v1/Services/{ChatServiceSid}")
+	if !ok {
+		t = strings.TrimPrefix(pattern, "/v1")
+	}
+	switch t {
+	case "/Conversations/{ConversationSid}/Webhooks":
+		return 5
+	case "/Users", "/Users/{UserSid}/Conversations", "/ParticipantConversations", "/Roles",
+		"/Configuration/Addresses", "/Conversations/{ConversationSid}/Messages/{MessageSid}/Receipts":
+		return 50
+	case "/Services", "/Conversations", "/Conversations/{ConversationSid}/Messages",
+		"/Conversations/{ConversationSid}/Participants", "/Credentials", "/Bindings":
+		return 100
+	}
+	return MaxPageSize
+}
+
+// parsePaging reads PageSize, Page (>= 0) and PageToken ("PA<seq>" for the page after a
+// row, "PB<seq>" for the page before one) of a list whose largest page is maxSize
+// (listPageSizeMax). PageSize defaults to DefaultPageSize, or maxSize when smaller; a
+// larger PageSize than maxSize is read as maxSize (the SDKs send a list's limit as
+// PageSize and follow next_page_url, whose PageSize says the size used).
 // Errors: 20422 for a bad PageSize or Page, 21481 for a bad PageToken.
-func parsePaging(q url.Values) (pageReq, error) {
-	p := pageReq{size: DefaultPageSize}
+func parsePaging(q url.Values, maxSize int) (pageReq, error) {
+	p := pageReq{size: min(DefaultPageSize, maxSize)}
 	if v := q.Get("PageSize"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return p, conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: PageSize must be a positive integer (a larger page size than the list allows is read as its maximum), not %q", v)
+			return p, conv.Errorf(conv.KindInvalid, 20422, "Invalid Parameter: PageSize must be a positive integer, at most %d on this list (a larger one is read as %d), not %q", maxSize, maxSize, v)
 		}
-		p.size = min(n, MaxPageSize)
+		p.size = min(n, maxSize)
 	}
 	if v := q.Get("Page"); v != "" {
 		n, err := strconv.Atoi(v)

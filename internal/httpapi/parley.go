@@ -10,6 +10,7 @@ import (
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/faults"
 	"github.com/parley-dev/parley/internal/reqlog"
+	"github.com/parley-dev/parley/internal/streamlimit"
 )
 
 // Notifier wakes live streams when chat deliveries may be new (delivery.Hub implements it).
@@ -39,11 +40,16 @@ type ParleyOptions struct {
 	StreamHeartbeat time.Duration
 	// StreamBatch is the most events read from the store at once (default 100).
 	StreamBatch int
-	// MaxStreams caps the live streams open at once on this server (default
-	// DefaultMaxStreams; negative: no cap). Past it a stream is refused with 503 (20503).
+	// Streams counts the server's open live streams against its caps: past the server's a
+	// stream is refused with 503 (20503), past the account's with 429 (20429). The
+	// composition root shares it with the console's event streams. Nil: one of
+	// MaxStreams and MaxStreamsPerAccount for these streams alone.
+	Streams *streamlimit.Limiter
+	// MaxStreams caps the live streams open at once on this server when Streams is nil
+	// (default DefaultMaxStreams; negative: no cap).
 	MaxStreams int
-	// MaxStreamsPerAccount caps one account's open streams (default
-	// DefaultMaxStreamsPerAccount; negative: no cap). Past it: 429 (20429).
+	// MaxStreamsPerAccount caps one account's open streams when Streams is nil (default
+	// DefaultMaxStreamsPerAccount; negative: no cap).
 	MaxStreamsPerAccount int
 	// StreamWorkers is how many streams may read or settle deliveries at once (default
 	// DefaultStreamWorkers); the others wait their turn.
@@ -56,8 +62,8 @@ type ParleyOptions struct {
 
 // Defaults of the stream caps.
 const (
-	DefaultMaxStreams           = 5000
-	DefaultMaxStreamsPerAccount = 1000
+	DefaultMaxStreams           = streamlimit.DefaultMax
+	DefaultMaxStreamsPerAccount = streamlimit.DefaultMaxPerAccount
 	DefaultStreamWorkers        = 8
 )
 
@@ -91,17 +97,14 @@ func NewParley(api *API, opts ParleyOptions) *Parley {
 	if opts.StreamBatch <= 0 {
 		opts.StreamBatch = DefaultStreamBatch
 	}
-	if opts.MaxStreams == 0 {
-		opts.MaxStreams = DefaultMaxStreams
-	}
-	if opts.MaxStreamsPerAccount == 0 {
-		opts.MaxStreamsPerAccount = DefaultMaxStreamsPerAccount
+	if opts.Streams == nil {
+		opts.Streams = streamlimit.New(opts.MaxStreams, opts.MaxStreamsPerAccount)
 	}
 	if opts.StreamWorkers <= 0 {
 		opts.StreamWorkers = DefaultStreamWorkers
 	}
 	p := &Parley{api: api.withMux(), opts: opts, shared: newSharedMessages(),
-		streams: newStreamSlots(opts.MaxStreams, opts.MaxStreamsPerAccount, opts.StreamWorkers)}
+		streams: newStreamSlots(opts.Streams, opts.StreamWorkers)}
 	p.api.route("GET", "/parley/v1/Outbox", p.listOutbox)
 	p.api.route("GET", "/parley/v1/Push", p.listPushes) // push.go
 	p.api.route("GET", "/parley/v1/Users/{Identity}/Stream", p.stream)
@@ -141,7 +144,7 @@ type outboxJSON struct {
 
 func (p *Parley) listOutbox(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	q := r.URL.Query()
-	pg, err := parsePaging(q)
+	pg, err := parsePaging(q, rc.pageMax)
 	if err != nil {
 		return err
 	}

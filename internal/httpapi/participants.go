@@ -9,10 +9,6 @@ import (
 	"github.com/parley-dev/parley/internal/conv"
 )
 
-// maxParticipantPageSize is the participant list's largest page, as Twilio's spec says
-// (PageSize maximum 100); larger values are read as it.
-const maxParticipantPageSize = 100
-
 // formDate parses an optional date parameter (nil when absent). Error: code (400).
 func formDate(f form, key string, code int) (*time.Time, error) {
 	v := f.str(key)
@@ -139,11 +135,10 @@ func (a *API) fetchParticipant(w http.ResponseWriter, r *http.Request, rc *reqCt
 }
 
 func (a *API) listParticipants(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	p, err := parsePaging(r.URL.Query())
+	p, err := parsePaging(r.URL.Query(), rc.pageMax)
 	if err != nil {
 		return err
 	}
-	p.size = min(p.size, maxParticipantPageSize)
 	convRef := r.PathValue("ConversationSid")
 	items, err := a.svc.ListParticipants(r.Context(), rc.scope, convRef, p.query())
 	if err != nil {

@@ -53,7 +53,7 @@ func pushPayload(p *conv.PushNotification) map[string]any {
 
 func (p *Parley) listPushes(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	q := r.URL.Query()
-	pg, err := parsePaging(q)
+	pg, err := parsePaging(q, rc.pageMax)
 	if err != nil {
 		return err
 	}

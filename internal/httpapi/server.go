@@ -63,6 +63,7 @@ type reqCtx struct {
 	scope       conv.Scope
 	serviceForm bool   // the /v1/Services/{IS}/... URL form
 	base        string // scheme://host
+	pageMax     int    // the largest PageSize of the route's list (listPageSizeMax)
 }
 
 // servicePrefix is the URL prefix of resources in service serviceSid: "/v1/Services/IS…" on
@@ -101,9 +102,10 @@ func New(svc *conv.Service, log *slog.Logger, opts Options) *API {
 // both is set: "/v1<tmpl>" and "/v1/Services/{ChatServiceSid}<tmpl>".
 func (a *API) route(method, pattern string, h handlerFunc) {
 	a.allowed[pattern] = append(a.allowed[pattern], method)
+	pageMax := listPageSizeMax(pattern)
 	a.mux.HandleFunc(method+" "+pattern, func(w http.ResponseWriter, r *http.Request) {
 		route.Set(r.Context(), method+" "+pattern) // control plane: the metrics' route label
-		a.serve(w, r, h)
+		a.serve(w, r, h, pageMax)
 	})
 }
 
@@ -323,9 +325,9 @@ func (a *API) authenticate(r *http.Request) (*conv.Account, error) {
 }
 
 // serve builds the request context and runs a handler.
-func (a *API) serve(w http.ResponseWriter, r *http.Request, h handlerFunc) {
+func (a *API) serve(w http.ResponseWriter, r *http.Request, h handlerFunc, pageMax int) {
 	acct, _ := r.Context().Value(accountKey{}).(*conv.Account)
-	rc := &reqCtx{account: acct, base: a.baseURL(r)}
+	rc := &reqCtx{account: acct, base: a.baseURL(r), pageMax: pageMax}
 	rc.scope.AccountSid = acct.Sid
 	if is := r.PathValue("ChatServiceSid"); is != "" {
 		rc.scope.ServiceSid, rc.serviceForm = is, true

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"net/url"
 
 	"github.com/parley-dev/parley/internal/conv"
 )
@@ -20,17 +19,6 @@ func (a *API) userRoutes() {
 	a.both("POST", "/Users/{UserSid}/Conversations/{ConversationSid}", a.updateUserConversation)
 	a.both("DELETE", "/Users/{UserSid}/Conversations/{ConversationSid}", a.deleteUserConversation)
 	a.both("GET", "/ParticipantConversations", a.listParticipantConversations)
-}
-
-// maxUserPageSize is the spec's PageSize maximum of the Users, User Conversations and
-// ParticipantConversations lists; larger values are clamped to it.
-const maxUserPageSize = 50
-
-// parseUserPaging is parsePaging with PageSize clamped to maxUserPageSize.
-func parseUserPaging(q url.Values) (pageReq, error) {
-	p, err := parsePaging(q)
-	p.size = min(p.size, maxUserPageSize)
-	return p, err
 }
 
 // ---- wire shapes ----
@@ -182,7 +170,7 @@ func (a *API) fetchUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) erro
 }
 
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	p, err := parseUserPaging(r.URL.Query())
+	p, err := parsePaging(r.URL.Query(), rc.pageMax)
 	if err != nil {
 		return err
 	}
@@ -226,7 +214,7 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) err
 // ---- user conversations ----
 
 func (a *API) listUserConversations(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	p, err := parseUserPaging(r.URL.Query())
+	p, err := parsePaging(r.URL.Query(), rc.pageMax)
 	if err != nil {
 		return err
 	}
@@ -294,7 +282,7 @@ func (a *API) deleteUserConversation(w http.ResponseWriter, r *http.Request, rc 
 
 func (a *API) listParticipantConversations(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	q := r.URL.Query()
-	p, err := parseUserPaging(q)
+	p, err := parsePaging(q, rc.pageMax)
 	if err != nil {
 		return err
 	}

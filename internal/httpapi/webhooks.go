@@ -212,18 +212,11 @@ func (a *API) fetchConversationWebhook(w http.ResponseWriter, r *http.Request, r
 	return nil
 }
 
-// maxWebhookPageSize is the spec's PageSize maximum for conversation-scoped webhooks, also
-// their default (a conversation has at most five).
-const maxWebhookPageSize = conv.MaxConversationWebhooks
-
 func (a *API) listConversationWebhooks(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	q := r.URL.Query()
-	p, err := parsePaging(q)
+	p, err := parsePaging(q, rc.pageMax)
 	if err != nil {
 		return err
-	}
-	if q.Get("PageSize") == "" || p.size > maxWebhookPageSize {
-		p.size = maxWebhookPageSize
 	}
 	convRef := r.PathValue("ConversationSid")
 	items, err := a.svc.ListConversationWebhooks(r.Context(), rc.scope, convRef, p.query())
@@ -348,7 +341,7 @@ func (rc *reqCtx) webhookDelivery(d *conv.WebhookDelivery) webhookDeliveryJSON {
 
 func (a *API) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
 	q := r.URL.Query()
-	p, err := parsePaging(q)
+	p, err := parsePaging(q, rc.pageMax)
 	if err != nil {
 		return err
 	}
@@ -390,7 +383,7 @@ func (a *API) fetchWebhookDelivery(w http.ResponseWriter, r *http.Request, rc *r
 const maxInlineAttempts = 100
 
 func (a *API) listWebhookAttempts(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {
-	p, err := parsePaging(r.URL.Query())
+	p, err := parsePaging(r.URL.Query(), rc.pageMax)
 	if err != nil {
 		return err
 	}

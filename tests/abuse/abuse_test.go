@@ -70,20 +70,37 @@ func setup(t *testing.T, s *proctest.Server) fixture {
 	return f
 }
 
-// snapshot reads everything the abuse could touch.
+// snapshot reads everything the abuse could touch: every page of each list (a list's
+// PageSize is capped at its maximum, so the pages are followed through next_page_url).
 func snapshot(t *testing.T, s *proctest.Server) map[string]any {
 	t.Helper()
 	out := map[string]any{}
-	for _, path := range []string{"/v1/Conversations?PageSize=1000", "/v1/Services?PageSize=1000", "/v1/Conversations/abuse/Participants?PageSize=1000", "/v1/Roles"} {
-		st, body, err := s.Do(context.Background(), "GET", path, nil)
-		if err != nil || st != 200 {
-			t.Fatalf("GET %s: %d %v %s", path, st, err, body)
+	for _, l := range []struct{ path, key string }{{"/v1/Conversations?PageSize=1000", "conversations"}, {"/v1/Services?PageSize=1000", "services"},
+		{"/v1/Conversations/abuse/Participants?PageSize=1000", "participants"}, {"/v1/Roles", "roles"}} {
+		var items []any
+		for path := l.path; path != ""; {
+			st, body, err := s.Do(context.Background(), "GET", path, nil)
+			if err != nil || st != 200 {
+				t.Fatalf("GET %s: %d %v %s", path, st, err, body)
+			}
+			var page map[string]any
+			if err := json.Unmarshal(body, &page); err != nil {
+				t.Fatal(err)
+			}
+			pageItems, _ := page[l.key].([]any)
+			items = append(items, pageItems...)
+			path = ""
+			if meta, _ := page["meta"].(map[string]any); meta != nil {
+				if next, _ := meta["next_page_url"].(string); next != "" {
+					u, err := url.Parse(next)
+					if err != nil {
+						t.Fatal(err)
+					}
+					path = u.RequestURI()
+				}
+			}
 		}
-		var v any
-		if err := json.Unmarshal(body, &v); err != nil {
-			t.Fatal(err)
-		}
-		out[path] = v
+		out[l.path] = items
 	}
 	return out
 }

@@ -29,8 +29,27 @@ func openStream(t *testing.T, s *proctest.Server, user, pass, identity string) *
 	return resp
 }
 
+// openEvents opens the console's event stream as user.
+func openEvents(t *testing.T, s *proctest.Server, user, pass string) *http.Response {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, err := http.NewRequestWithContext(ctx, "GET", s.URL+"/parley/v1/Events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(user, pass)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
 // TestStreamCaps opens streams past the per-account cap (429/20429) and past the server's cap
-// (503/20503), on both engines; a closed stream frees its slot.
+// (503/20503), on both engines; a closed stream frees its slot. The console's event streams
+// count against the same caps as the message streams.
 func TestStreamCaps(t *testing.T) {
 	const (
 		sidA, tokA = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "tokenA"
@@ -58,10 +77,12 @@ func TestStreamCaps(t *testing.T) {
 				t.Fatalf("streams within the cap: %d %d", a1.StatusCode, a2.StatusCode)
 			}
 			refused(openStream(t, s, sidA, tokA, "bob"), 429, 20429)
-			if b1 := openStream(t, s, sidB, tokB, "carol"); b1.StatusCode != 200 {
-				t.Fatalf("B's first stream: %d", b1.StatusCode)
+			refused(openEvents(t, s, sidA, tokA), 429, 20429)
+			if b1 := openEvents(t, s, sidB, tokB); b1.StatusCode != 200 {
+				t.Fatalf("B's first stream (the console's): %d", b1.StatusCode)
 			}
 			refused(openStream(t, s, sidB, tokB, "carol"), 503, 20503)
+			refused(openEvents(t, s, sidB, tokB), 503, 20503)
 			// Closing a stream frees its slot (the server notices when its next write fails or
 			// its context ends: the request context ends when the connection closes).
 			a1.Body.Close()

@@ -2,7 +2,7 @@
 // (@twilio/conversations 3.x and 2.x, pinned in package.json) against the twilsock gateway.
 //
 // Setup: npm ci --prefix tests/chatsdk
-// Run:   go test -count=1 -v ./tests/chatsdk/
+// Run:   go test -count=1 -v ./tests/chatsdk/ (TestKillNine builds and runs the parley binary)
 //
 // Without node or tests/chatsdk/node_modules the test skips; PARLEY_REQUIRE_CHATSDK=1 (CI)
 // makes that a failure.

@@ -334,6 +334,83 @@ func TestBindingFieldUpdates(t *testing.T) {
 	})
 }
 
+// Issue 14: an Identity added to an unattached projected address participant, as error
+// 50444's causes allow (it is refused only on a participant that has an identity or has no
+// projected address), and a projected address removed from a chat participant while the
+// conversation stays Group MMS, refused with 50442.
+func TestGroupMMSIdentityAndProjectedRemoval(t *testing.T) {
+	eachForm(t, func(t *testing.T, env *env, f urlForm) {
+		ch := f.conv(t)
+		num, err := f.create(ch, pfields{projected: f.num("+15017122661")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.update(ch, num.sid, ufields{identity: sp("late-agent")})
+		if err != nil {
+			t.Fatalf("identity on an unattached projected address: %v", err)
+		}
+		if got.sid != num.sid || got.identity == nil || *got.identity != "late-agent" || got.binding["projected_address"] != f.num("+15017122661") ||
+			got.binding["address"] != nil {
+			t.Errorf("after adding the identity: %+v", got)
+		}
+		// It is a chat participant now: fetched by its identity.
+		if byID, err := f.fetch(ch, "late-agent"); err != nil || byID.sid != num.sid {
+			t.Errorf("fetch by the new identity: %v %+v", err, byID)
+		}
+		// 50444's causes: an identity already there...
+		_, err = f.update(ch, num.sid, ufields{identity: sp("other")})
+		if re := restError(t, err, 400, 50444); !strings.HasPrefix(re.Message, "Failed to add an identity to a participant") {
+			t.Errorf("50444 message %q", re.Message)
+		}
+		// ... or no projected address (an SMS participant, an address-only one).
+		sms, err := f.create(ch, pfields{address: f.num("+15550000011")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.update(ch, sms.sid, ufields{identity: sp("sms-person")})
+		restError(t, err, 400, 50444)
+		// An identity the conversation already has: 409/50433; nothing changes.
+		num2, err := f.create(ch, pfields{projected: f.num("+15017122662")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.update(ch, num2.sid, ufields{identity: sp("late-agent")})
+		restError(t, err, 409, 50433)
+		if got, err := f.fetch(ch, num2.sid); err != nil || got.identity != nil {
+			t.Errorf("after a refused identity: %v %+v", err, got)
+		}
+		// Removing late-agent's projected address would leave a chat participant without one
+		// in a Group MMS conversation (create's 50434): refused with 50442.
+		_, err = f.update(ch, num.sid, ufields{projected: sp("null")})
+		if re := restError(t, err, 400, 50442); !strings.Contains(re.Message, "Group MMS") {
+			t.Errorf("50442 message %q", re.Message)
+		}
+		if got, err := f.fetch(ch, num.sid); err != nil || got.binding["projected_address"] != f.num("+15017122661") {
+			t.Errorf("after a refused removal: %v %+v", err, got)
+		}
+		// An address-only participant alone keeps a conversation Group MMS.
+		ch2 := f.conv(t)
+		agent, err := f.create(ch2, pfields{identity: "agent", projected: f.num("+15017122661")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.create(ch2, pfields{address: f.num("+15550000012")}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.update(ch2, agent.sid, ufields{projected: sp("null")})
+		restError(t, err, 400, 50442)
+		// A chat participant that alone made the conversation Group MMS may lose it.
+		ch3 := f.conv(t)
+		solo, err := f.create(ch3, pfields{identity: "solo", projected: f.num("+15017122661")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := f.update(ch3, solo.sid, ufields{projected: sp("null")}); err != nil || got.binding != nil {
+			t.Fatalf("remove the only projected address: %v %+v", err, got)
+		}
+	})
+}
+
 // Point 4: the same chat participant (identity and projected address) twice in a Group MMS
 // conversation is 409/50437, as are the other duplicates its dictionary entry lists.
 func TestGroupDuplicateIs50437(t *testing.T) {
