@@ -286,6 +286,7 @@ func (b *bench) runTable() error {
 			}
 			row := row{backend: b.backend, op: op, conc: conc}
 			// The bare handler first, then Parley, back to back.
+			cpuPerReq := map[bool]time.Duration{} // true: Parley
 			for _, srv := range []*server{b.bare, b.parley} {
 				p := pool
 				if srv == b.bare {
@@ -303,9 +304,16 @@ func (b *bench) runTable() error {
 				if srv == b.parley && b.cfg.profileDir != "" && conc == 16 {
 					prof = b.profile(op)
 				}
+				cpu0, _, _ := procStat(srv.cmd.Process.Pid)
 				res, err := drive(b.target(srv), wl, conc, b.cfg.warmup, b.cfg.duration)
 				if err != nil {
 					return fmt.Errorf("%s %s c=%d: %w", srv.name, op, conc, err)
+				}
+				// The server's CPU per request, warm-up included (its requests estimated at
+				// the measured rate): comparable across runs on a shared machine, where
+				// requests/s move with the other load.
+				if cpu1, _, err := procStat(srv.cmd.Process.Pid); err == nil && res.RPS > 0 {
+					cpuPerReq[srv == b.parley] = (cpu1 - cpu0) / time.Duration(res.RPS*(b.cfg.warmup+b.cfg.duration).Seconds())
 				}
 				if prof != nil {
 					if err := <-prof; err != nil {
@@ -326,9 +334,9 @@ func (b *bench) runTable() error {
 			if op == "create" {
 				pool = nil // fresh conversations for the next concurrency
 			}
-			fmt.Fprintf(os.Stderr, "  %-8s %-14s c=%-3d parley %8.0f/s p50 %-8v p99 %-8v | bare %8.0f/s | ratio %.2f\n",
+			fmt.Fprintf(os.Stderr, "  %-8s %-14s c=%-3d parley %8.0f/s p50 %-8v p99 %-8v | bare %8.0f/s | ratio %.2f | server CPU/req parley %v bare %v\n",
 				b.backend, op, conc, row.parley.RPS, row.parley.P50.Round(time.Microsecond), row.parley.P99.Round(time.Microsecond),
-				row.bare.RPS, row.ratio())
+				row.bare.RPS, row.ratio(), cpuPerReq[true], cpuPerReq[false])
 			b.rep.rows = append(b.rep.rows, row)
 		}
 	}

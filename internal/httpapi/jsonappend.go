@@ -205,35 +205,47 @@ func listAppendable[W any]() bool {
 // map keys, items as an array ([] when empty). W must satisfy listAppendable and key must not
 // be "meta" (listBody then holds only the meta block); it panics otherwise.
 func appendListBody[W any](key string, items []W, m *metaJSON) []byte {
+	return appendListBodyOf(nil, key, items, func(x W) W { return x }, m)
+}
+
+// appendListBodyOf appends to b what appendListBody writes for the items converted by toWire
+// (one at a time, as they are encoded) and returns the extended slice; a nil b starts a
+// buffer of 2 KiB.
+func appendListBodyOf[T, W any](b []byte, key string, items []T, toWire func(T) W, m *metaJSON) []byte {
 	if key == "meta" {
 		panic("httpapi: appendListBody with key \"meta\"")
 	}
-	b := make([]byte, 0, 2048)
+	if b == nil {
+		b = make([]byte, 0, 2048)
+	}
 	b = append(b, '{')
 	if key < "meta" {
-		b = appendItemsMember(b, key, items)
+		b = appendItemsMember(b, key, items, toWire)
 		b = append(b, ',')
 	}
 	b = append(b, `"meta":`...)
 	b = m.appendJSON(b)
 	if key > "meta" {
 		b = append(b, ',')
-		b = appendItemsMember(b, key, items)
+		b = appendItemsMember(b, key, items, toWire)
 	}
 	return append(b, '}')
 }
 
 // appendItemsMember appends "key":[items...] and returns the extended slice. After the first
 // item it grows b once to fit the rest at about the first item's size.
-func appendItemsMember[W any](b []byte, key string, items []W) []byte {
+func appendItemsMember[T, W any](b []byte, key string, items []T, toWire func(T) W) []byte {
 	b = appendJSONString(b, key)
 	b = append(b, ':', '[')
+	var x W // each item in turn: one variable behind the interface, not one per item
+	ap := any(&x).(jsonAppender)
 	for i := range items {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		start := len(b)
-		b = any(&items[i]).(jsonAppender).appendJSON(b)
+		x = toWire(items[i])
+		b = ap.appendJSON(b)
 		if i == 0 && len(items) > 1 {
 			b = slices.Grow(b, (len(b)-start+1)*(len(items)-1)*9/8+1024)
 		}

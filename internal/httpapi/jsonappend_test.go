@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -336,6 +337,12 @@ func BenchmarkParticipantListJSON(b *testing.B) {
 			_ = writeList(w, pr, items, seq, listURL, nil, "participants", rc.participant)
 		})
 	})
+	bufs := &sync.Pool{}
+	b.Run("append_pooled", func(b *testing.B) {
+		benchWrite(b, func(w http.ResponseWriter) {
+			_ = writeListBuf(w, bufs, pr, items, seq, listURL, nil, "participants", rc.participant)
+		})
+	})
 	// The encoding alone: the page already trimmed and converted.
 	page, meta := pageOf(pr, items, seq, listURL, nil, "participants")
 	wire := make([]participantJSON, len(page))
@@ -379,5 +386,33 @@ func benchWrite(b *testing.B, write func(http.ResponseWriter)) {
 	b.ReportAllocs()
 	for b.Loop() {
 		write(w)
+	}
+}
+
+// TestParticipantListPooledBuffer checks writeListBuf with a pool: buffers reused by later
+// pages, larger then smaller, still give exactly encoding/json's bytes.
+func TestParticipantListPooledBuffer(t *testing.T) {
+	var all []participantJSON
+	for _, p := range participantCases() {
+		all = append(all, p)
+	}
+	seq := func(x participantJSON) int64 { return int64(len(x.Sid)) + 1 }
+	id := func(x participantJSON) participantJSON { return x }
+	const listURL = "https://h.example/v1/Conversations/CH0/Participants"
+	bufs := &sync.Pool{}
+	for round := range 3 {
+		for _, n := range []int{len(all), 2, 0, len(all), 1} {
+			for _, key := range []string{"participants", "a", "meta"} {
+				p := pageReq{size: 50, page: round}
+				old, got := httptest.NewRecorder(), httptest.NewRecorder()
+				writeListEncodingJSON(old, p, all[:n], seq, listURL, nil, key, id)
+				if err := writeListBuf(got, bufs, p, all[:n], seq, listURL, nil, key, id); err != nil {
+					t.Fatal(err)
+				}
+				if got.Code != old.Code || !reflect.DeepEqual(got.Header(), old.Header()) || !bytes.Equal(got.Body.Bytes(), old.Body.Bytes()) {
+					t.Fatalf("round %d, %d items, key %q: writeListBuf: %d %v\n got %s\nwant %d %v\n     %s", round, n, key, got.Code, got.Header(), got.Body.Bytes(), old.Code, old.Header(), old.Body.Bytes())
+				}
+			}
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/parley-dev/parley/internal/conv"
 )
@@ -196,17 +197,39 @@ func listBody[T any](key string, items []T, m metaJSON) map[string]any {
 // writeList writes one page of items as a Twilio list response: the extra row trimmed, each
 // item converted by toWire under key, and the meta block (see pageOf). The body is the bytes
 // encoding/json writes for listBody; when W implements jsonAppender it is built without
-// reflection (see appendListBody). It returns nil.
+// reflection (see appendListBodyOf). It returns nil.
 func writeList[T, W any](w http.ResponseWriter, p pageReq, items []T, seq func(T) int64, listURL string, filters [][2]string, key string, toWire func(T) W) error {
+	return writeListBuf(w, nil, p, items, seq, listURL, filters, key, toWire)
+}
+
+// maxPooledPage is the largest body buffer writeListBuf hands back to its pool.
+const maxPooledPage = 256 << 10
+
+// writeListBuf is writeList building the body in a buffer from bufs (a pool of *[]byte;
+// nil for a new buffer), handed back once the body is written (a ResponseWriter's Write
+// keeps no reference to its argument).
+func writeListBuf[T, W any](w http.ResponseWriter, bufs *sync.Pool, p pageReq, items []T, seq func(T) int64, listURL string, filters [][2]string, key string, toWire func(T) W) error {
 	items, meta := pageOf(p, items, seq, listURL, filters, key)
-	out := make([]W, len(items))
-	for i, x := range items {
-		out[i] = toWire(x)
-	}
-	if key != "meta" && listAppendable[W]() {
-		writeJSONBytes(w, http.StatusOK, appendListBody(key, out, &meta))
+	if key == "meta" || !listAppendable[W]() {
+		out := make([]W, len(items))
+		for i, x := range items {
+			out[i] = toWire(x)
+		}
+		writeJSON(w, http.StatusOK, listBody(key, out, meta))
 		return nil
 	}
-	writeJSON(w, http.StatusOK, listBody(key, out, meta))
+	var bp *[]byte
+	if bufs != nil {
+		bp, _ = bufs.Get().(*[]byte)
+	}
+	if bp == nil {
+		bp = new([]byte)
+	}
+	b := appendListBodyOf((*bp)[:0], key, items, toWire, &meta)
+	writeJSONBytes(w, http.StatusOK, b)
+	if bufs != nil && cap(b) <= maxPooledPage {
+		*bp = b[:0]
+		bufs.Put(bp)
+	}
 	return nil
 }

@@ -145,7 +145,7 @@ func (a *API) listParticipants(w http.ResponseWriter, r *http.Request, rc *reqCt
 		return err
 	}
 	listURL := rc.servicePrefix(rc.scope.ServiceSid) + "/Conversations/" + escapeSegment(convRef) + "/Participants"
-	return writeList(w, p, items, func(x *conv.Participant) int64 { return x.Seq }, listURL, nil, "participants", rc.participant)
+	return writeListBuf(w, a.pageBufs, p, items, func(x *conv.Participant) int64 { return x.Seq }, listURL, nil, "participants", rc.participant)
 }
 
 func (a *API) updateParticipant(w http.ResponseWriter, r *http.Request, rc *reqCtx) error {

@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +48,9 @@ type API struct {
 	// lastFull is when (unix ns) a write last failed on full storage (errors.go); shared by
 	// the views withMux makes.
 	lastFull *atomic.Int64
+	// pageBufs holds participant list body buffers (*[]byte) for reuse; shared by the views
+	// withMux makes.
+	pageBufs *sync.Pool
 }
 
 // handlerFunc is a route handler; a returned error is written by writeError.
@@ -79,7 +83,7 @@ func (rc *reqCtx) conversationURL(serviceSid, sid string) string {
 // (credentials, URLs, error bodies), other routes.
 func (a *API) withMux() *API {
 	return &API{svc: a.svc, log: a.log, opts: a.opts, mux: http.NewServeMux(), allowed: map[string][]string{}, lastFull: a.lastFull,
-		mediaMux: a.mediaMux}
+		mediaMux: a.mediaMux, pageBufs: a.pageBufs}
 }
 
 // New returns the API: the handler of the /v1 routes and the front door (FrontDoor).
@@ -87,7 +91,8 @@ func New(svc *conv.Service, log *slog.Logger, opts Options) *API {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
-	a := &API{svc: svc, log: log, opts: opts, mux: http.NewServeMux(), allowed: map[string][]string{}, lastFull: new(atomic.Int64)}
+	a := &API{svc: svc, log: log, opts: opts, mux: http.NewServeMux(), allowed: map[string][]string{}, lastFull: new(atomic.Int64),
+		pageBufs: &sync.Pool{}}
 	a.routes()
 	a.mediaMux = a.mediaRoutes() // media.go
 	return a

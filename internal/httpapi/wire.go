@@ -123,7 +123,12 @@ func (rc *reqCtx) participant(p *conv.Participant) participantJSON {
 		AccountSid: p.AccountSid, ConversationSid: p.ConversationSid, Sid: p.Sid, Identity: p.Identity,
 		Attributes: p.Attributes, RoleSid: nullable(p.RoleSid), DateCreated: twDate(p.DateCreated),
 		DateUpdated: twDate(p.DateUpdated), LastReadMessageIndex: p.LastReadMessageIndex, LastReadTimestamp: p.LastReadTimestamp,
-		URL: rc.conversationURL(p.ServiceSid, p.ConversationSid) + "/Participants/" + p.Sid,
+	}
+	// conversationURL(...) + "/Participants/" + p.Sid, in one concatenation (one allocation).
+	if rc.serviceForm {
+		out.URL = rc.base + "/v1/Services/" + p.ServiceSid + "/Conversations/" + p.ConversationSid + "/Participants/" + p.Sid
+	} else {
+		out.URL = rc.base + "/v1/Conversations/" + p.ConversationSid + "/Participants/" + p.Sid
 	}
 	if rc.serviceForm {
 		out.ChatServiceSid = &p.ServiceSid

@@ -63,3 +63,50 @@ func BenchmarkCreateParticipant(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkListParticipants measures reading pages of 50 participants (of 1,000 in one
+// conversation) through conv.Service, without HTTP, from parallel goroutines:
+//
+//	go test -run '^$' -bench ListParticipants ./internal/store/sqlite
+func BenchmarkListParticipants(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	svc := conv.NewService(st, conv.Options{})
+	acct, err := svc.EnsureDevAccount(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := conv.Scope{AccountSid: acct.Sid}
+	c, err := svc.CreateConversation(ctx, sc, conv.ConversationParams{}, conv.WriteOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	attrs := `{"team":"support","tier":"gold"}`
+	var seqs []int64
+	for i := range 1000 {
+		id := fmt.Sprint("user-", i)
+		p, err := svc.CreateParticipant(ctx, sc, c.Sid, conv.ParticipantCreate{Identity: &id, Attributes: &attrs}, conv.WriteOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i%50 == 49 {
+			seqs = append(seqs, p.Seq)
+		}
+	}
+	var next atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := next.Add(1)
+			ps, err := svc.ListParticipants(ctx, sc, c.Sid, conv.PageQuery{Size: 50, AfterSeq: seqs[int(n)%(len(seqs)-1)]})
+			if err != nil || len(ps) != 50 {
+				b.Errorf("%d participants, %v", len(ps), err)
+				return
+			}
+		}
+	})
+}

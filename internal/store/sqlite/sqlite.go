@@ -216,3 +216,7 @@ func (s *Store) Close() error {
 
 // Describe names the engine and the file.
 func (s *Store) Describe() string { return "sqlite " + s.path }
+
+// PacksRows makes participant reads select one packed column (sqlstore.RowPacker): each
+// column read costs several calls into the driver, each taking the connection's mutex.
+func (dialect) PacksRows() bool { return true }

@@ -62,27 +62,31 @@ func (s *Store) CreateParticipant(ctx context.Context, p *conv.Participant) erro
 
 // GetParticipant returns a participant of the conversation or conv.ErrNotFound.
 func (s *Store) GetParticipant(ctx context.Context, conversationSid, sid string) (*conv.Participant, error) {
-	p, err := scanParticipant(s.q.QueryRowContext(ctx, s.bind(`SELECT `+participantCols+` FROM participants WHERE sid = ? AND conversation_sid = ?`), sid, conversationSid))
+	sel, scan := s.participantSelect()
+	p, err := scan(s.q.QueryRowContext(ctx, s.bind(sel+` WHERE sid = ? AND conversation_sid = ?`), sid, conversationSid))
 	return p, s.mapErr(err)
 }
 
 // GetParticipantByIdentity returns a participant of the conversation or conv.ErrNotFound.
 func (s *Store) GetParticipantByIdentity(ctx context.Context, conversationSid, identity string) (*conv.Participant, error) {
-	p, err := scanParticipant(s.q.QueryRowContext(ctx, s.bind(`SELECT `+participantCols+` FROM participants WHERE conversation_sid = ? AND identity = ?`), conversationSid, identity))
+	sel, scan := s.participantSelect()
+	p, err := scan(s.q.QueryRowContext(ctx, s.bind(sel+` WHERE conversation_sid = ? AND identity = ?`), conversationSid, identity))
 	return p, s.mapErr(err)
 }
 
 // FindParticipantByAddress returns the conversation's participant with that address and
 // proxy address, or conv.ErrNotFound.
 func (s *Store) FindParticipantByAddress(ctx context.Context, conversationSid, address, proxy string) (*conv.Participant, error) {
-	p, err := scanParticipant(s.q.QueryRowContext(ctx, s.bind(`SELECT `+participantCols+` FROM participants
+	sel, scan := s.participantSelect()
+	p, err := scan(s.q.QueryRowContext(ctx, s.bind(sel+`
 		WHERE conversation_sid = ? AND binding_address = ? AND binding_proxy_address = ? AND identity IS NULL ORDER BY seq LIMIT 1`), conversationSid, address, proxy))
 	return p, s.mapErr(err)
 }
 
 // ListParticipants returns one page of the conversation's participants.
 func (s *Store) ListParticipants(ctx context.Context, conversationSid string, q conv.PageQuery) ([]*conv.Participant, error) {
-	return listRows(ctx, s, `SELECT `+participantCols+` FROM participants WHERE conversation_sid = ?`, []any{conversationSid}, q, scanParticipant)
+	sel, scan := s.participantSelect()
+	return listRows(ctx, s, sel+` WHERE conversation_sid = ?`, []any{conversationSid}, q, scan)
 }
 
 // CountParticipants returns the conversation's participant counters (kept by the

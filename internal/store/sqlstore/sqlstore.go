@@ -53,6 +53,8 @@ type Store struct {
 	q       querier // the transaction inside WithTx, else the read pool
 	inTx    bool
 	rebinds *sync.Map
+	// packed: participant rows are read as one packed column (the dialect is a RowPacker).
+	packed bool
 	// readStmts and writeStmts, when set (CacheStatements), prepare each query once per pool.
 	readStmts, writeStmts *stmtCache
 }
@@ -61,7 +63,8 @@ var _ conv.Store = (*Store)(nil)
 
 // New returns a Store that reads through read and writes through runTx.
 func New(read *sql.DB, runTx TxRunner, d Dialect) *Store {
-	return &Store{read: read, runTx: runTx, d: d, q: read, rebinds: &sync.Map{}}
+	rp, ok := d.(RowPacker)
+	return &Store{read: read, runTx: runTx, d: d, q: read, rebinds: &sync.Map{}, packed: ok && rp.PacksRows()}
 }
 
 // Dialect returns the store's dialect.
