@@ -283,6 +283,12 @@ func (s *Service) DeleteConversation(ctx context.Context, sc Scope, ref string, 
 		if err != nil {
 			return err
 		}
+		// Lock the conversation before anything else, as every change inside it does
+		// (inConversation): the projections emit writes lock rows that creates inside the
+		// conversation lock only after the conversation, so the opposite order deadlocks.
+		if err := tx.LockConversation(ctx, c.Sid); err != nil {
+			return mapStoreErr(err)
+		}
 		gone = c
 		// The deliveries are resolved before the delete, which removes the conversation's
 		// own webhooks.
