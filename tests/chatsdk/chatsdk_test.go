@@ -3,6 +3,8 @@
 //
 // Setup: npm ci --prefix tests/chatsdk
 // Run:   go test -count=1 -v ./tests/chatsdk/ (TestKillNine builds and runs the parley binary)
+// TestBrowserMedia also needs Chromium (PARLEY_CHROMIUM, else chromium on PATH); without it the
+// test skips unless PARLEY_REQUIRE_BROWSER=1.
 //
 // Without node or tests/chatsdk/node_modules the test skips; PARLEY_REQUIRE_CHATSDK=1 (CI)
 // makes that a failure.
