@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,28 +22,10 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/parley-dev/parley/internal/browsertest"
 	"github.com/parley-dev/parley/internal/store/storetest"
 	"github.com/parley-dev/parley/internal/testserver"
 )
-
-// chromiumPath returns the browser to drive, skipping (or failing) t when there is none.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("PARLEY_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	const how = "no Chromium found: install it (apt-get install chromium) or set PARLEY_CHROMIUM to a Chrome/Chromium binary"
-	if os.Getenv("PARLEY_REQUIRE_BROWSER") == "1" {
-		t.Fatal(how + " (PARLEY_REQUIRE_BROWSER=1)")
-	}
-	t.Skip(how + " to run the browser tests")
-	return ""
-}
 
 // tab is one browser tab on a test server.
 type tab struct {
@@ -59,19 +40,14 @@ type tab struct {
 
 func newTab(t *testing.T) *tab {
 	t.Helper()
-	path := chromiumPath(t)
+	path := browsertest.Chromium(t, "the browser tests")
 	srv := testserver.New(t, storetest.SQLite)
 	dir, err := os.MkdirTemp("", "parley-chromium-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("password-store", "basic"),
-		chromedp.Flag("use-mock-keychain", true), chromedp.UserDataDir(dir), chromedp.WindowSize(1366, 900))
+		append(browsertest.Options(path, dir), chromedp.WindowSize(1366, 900))...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(func() {
 		_ = chromedp.Cancel(ctx) // closes the browser and waits for it

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/parley-dev/parley/internal/accesstoken"
 	"github.com/parley-dev/parley/internal/app"
+	"github.com/parley-dev/parley/internal/browsertest"
 	"github.com/parley-dev/parley/internal/conv"
 	"github.com/parley-dev/parley/internal/gateway"
 	"github.com/parley-dev/parley/internal/store/storetest"
@@ -29,26 +29,6 @@ import (
 
 // sdkBundle is the SDK's standalone browser build (global Twilio.Conversations.Client).
 const sdkBundle = "node_modules/@twilio/conversations/builds/twilio-conversations.js"
-
-// chromiumOrSkip returns the browser to drive, skipping (or failing, with
-// PARLEY_REQUIRE_BROWSER=1) when there is none; PARLEY_CHROMIUM names another binary.
-func chromiumOrSkip(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("PARLEY_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	const how = "no Chromium found: install it (apt-get install chromium) or set PARLEY_CHROMIUM to a Chrome/Chromium binary"
-	if os.Getenv("PARLEY_REQUIRE_BROWSER") == "1" {
-		t.Fatal(how + " (PARLEY_REQUIRE_BROWSER=1)")
-	}
-	t.Skip(how + " to run the browser SDK test")
-	return ""
-}
 
 // browserPage is the test page: two SDK clients (alice, bob) in one page; alice sends a PNG
 // as a Blob and a text file as FormData, bob receives the message, resolves the PNG's
@@ -114,7 +94,7 @@ func TestBrowserMedia(t *testing.T) {
 	if _, err := os.Stat(sdkBundle); err != nil {
 		t.Fatalf("%s: %v; %s", sdkBundle, err, setupHint)
 	}
-	chromium := chromiumOrSkip(t)
+	chromium := browsertest.Chromium(t, "the browser SDK test")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -201,13 +181,7 @@ func TestBrowserMedia(t *testing.T) {
 	defer pageSrv.Close()
 
 	dir := t.TempDir()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("password-store", "basic"),
-		chromedp.Flag("use-mock-keychain", true), chromedp.UserDataDir(dir))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, browsertest.Options(chromium, dir)...)
 	defer cancelAlloc()
 	bctx, cancelBrowser := chromedp.NewContext(alloc)
 	defer func() {
